@@ -24,7 +24,13 @@ def build_book(root: Path, strict: bool = True, quiet: bool = False) -> Path:
     ``execute_notebooks: cache``), so a rebuild only re-runs what changed.
     Raises ``subprocess.CalledProcessError`` when the build fails.
     """
-    cmd = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(root), "--path-output", str(root)]
+    cmd = [
+        str(Path(sys.executable).with_name("jupyter-book")),
+        "build",
+        str(root),
+        "--path-output",
+        str(root),
+    ]
     if strict:
         cmd += ["--warningiserror", "--keep-going"]
     subprocess.run(cmd, check=True, cwd=root, capture_output=quiet)

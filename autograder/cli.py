@@ -1,53 +1,252 @@
 """The ``course`` command line, for instructors and learners.
 
-Exit codes: 0 success; 1 a check or a grade failed; 2 bad usage or input (clear message on
-stderr); 3 the environment is not ready (missing sandbox, book build failed).
+Instructors: ``release``, ``grade``, ``feedback``, ``export``, ``author``, ``sandbox``, ``build``,
+``serve``. Learners: ``check``. Run from the repository root or from ``assignments/``.
+
+Exit codes: 0 success; 1 a check failed, or some submissions could not be graded because of a
+grading error; 2 bad usage or bad input (a clear message on stderr); 3 the environment is not
+ready (no sandbox, a failed book build, an invalid release).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import subprocess
 import sys
+import warnings
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
-from autograder.book import build_book, html_dir, serve_directory
-from autograder.paths import CourseNotFound, repo_root
+from autograder.paths import CourseNotFound, course_root, repo_root
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ENV = 0, 1, 2, 3
 
 
+def _fail(msg: str, code: int) -> int:
+    print(f"course: {msg}", file=sys.stderr)
+    return code
+
+
+def _problem_sets(root: Path) -> list[str]:
+    return sorted(
+        p.name for p in (root / "source").iterdir() if p.is_dir() and list(p.glob("*.ipynb"))
+    )
+
+
+def _resolve(root: Path, name: str) -> str:
+    """Accept ``ps01`` for ``ps01_quaternions``."""
+    names = _problem_sets(root)
+    if name in names:
+        return name
+    matches = [n for n in names if n.startswith(name + "_") or n.split("_")[0] == name]
+    if len(matches) == 1:
+        return matches[0]
+    raise ValueError(f"unknown problem set {name!r}; known: {', '.join(names) or 'none'}")
+
+
+# -- instructor commands ---------------------------------------------------------------------------
+def _cmd_release(args: argparse.Namespace) -> int:
+    from autograder.release import ReleaseError, release_assignment
+
+    root = course_root()
+    names = _problem_sets(root) if args.all else [_resolve(root, n) for n in args.assignment]
+    if not names:
+        return _fail("name a problem set, or --all", EXIT_USAGE)
+    for name in names:
+        try:
+            report = release_assignment(root, name)
+        except ReleaseError as exc:
+            return _fail(str(exc), EXIT_ENV)
+        print(
+            f"released {name}: solution {report.solution_score:g}/{report.max_score:g}, "
+            f"blank {report.blank_score:g}/{report.max_score:g}, nothing hidden in release/{name}"
+        )
+    return EXIT_OK
+
+
+def _cmd_grade(args: argparse.Namespace) -> int:
+    from autograder.grading import format_summary, grade_assignment, progress_printer
+
+    root = course_root()
+    name = _resolve(root, args.assignment)
+    outcomes = grade_assignment(
+        root,
+        name,
+        workers=args.workers,
+        force=args.force,
+        learners=args.learner or None,
+        progress=None if args.quiet else progress_printer(),
+        run_id=args.run_id,
+    )
+    print(format_summary(outcomes))
+    return EXIT_FAILED if any(o.status == "error" for o in outcomes) else EXIT_OK
+
+
+def _cmd_feedback(args: argparse.Namespace) -> int:
+    from autograder.feedback import generate_feedback
+
+    root = course_root()
+    name = _resolve(root, args.assignment)
+    files = generate_feedback(root, name)
+    print(f"{len(files)} feedback file(s) in {root / 'feedback'}/<learner>/{name}/")
+    return EXIT_OK
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from autograder.feedback import export_grades
+
+    root = course_root()
+    out = Path(args.to) if args.to else root / "grades.csv"
+    grades, parts = export_grades(root, out.resolve())
+    print(f"grades: {grades}\nparts:  {parts}")
+    return EXIT_OK
+
+
+def _cmd_author(args: argparse.Namespace) -> int:
+    from autograder.authoring import build_source
+
+    root = course_root()
+    scripts = sorted(p.stem for p in (root / "authoring").glob("*.py"))
+    names = (
+        scripts if args.all or not args.assignment else [_resolve(root, n) for n in args.assignment]
+    )
+    stale = [n for n in names if not build_source(root, n, check=args.check)]
+    if args.check and stale:
+        return _fail(
+            f"out of date with their authoring scripts: {', '.join(stale)} (run `course author`)",
+            EXIT_FAILED,
+        )
+    print(("up to date: " if args.check else "written: ") + ", ".join(names))
+    return EXIT_OK
+
+
+def _cmd_sandbox(args: argparse.Namespace) -> int:
+    from autograder.sandbox import (
+        SandboxConfig,
+        SandboxUnavailable,
+        check_sandbox,
+        setup_kernel_env,
+    )
+
+    if args.action == "setup":
+        path = setup_kernel_env(quiet=args.quiet)
+        if not args.quiet:
+            print(f"learners' kernel environment: {path}")
+    try:
+        report = check_sandbox(SandboxConfig(), secret_paths=[repo_root()])
+    except SandboxUnavailable as exc:
+        return _fail(str(exc), EXIT_ENV)
+    if not args.quiet:
+        print(
+            f"sandbox OK: uid {report['uid']}, no network, course files invisible, {report['python']}"
+        )
+    return EXIT_OK
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
+    from autograder.book import build_book
+
     root = repo_root()
+    if not args.book_only:
+        code = _cmd_release(argparse.Namespace(all=True, assignment=[]))
+        if code != EXIT_OK:
+            return code
     try:
         out = build_book(root, strict=not args.no_strict)
     except subprocess.CalledProcessError as exc:
-        print(f"course build: the book build failed (exit {exc.returncode})", file=sys.stderr)
-        return EXIT_ENV
+        return _fail(f"the book build failed (exit {exc.returncode})", EXIT_ENV)
     print(f"book built: {out / 'index.html'}")
     return EXIT_OK
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
+    from autograder.book import html_dir, serve_directory
+
     try:
         serve_directory(html_dir(repo_root()), port=args.port, host=args.host)
     except FileNotFoundError as exc:
-        print(f"course serve: {exc}", file=sys.stderr)
-        return EXIT_ENV
+        return _fail(str(exc), EXIT_ENV)
     return EXIT_OK
+
+
+# -- learner commands -----------------------------------------------------------------------------
+def _cmd_check(args: argparse.Namespace) -> int:
+    from autograder.checker import SandboxUnavailable, check_notebook
+
+    path = Path(args.notebook)
+    try:
+        report = check_notebook(
+            path.resolve(), sandbox=not args.no_sandbox, cell_timeout=args.timeout
+        )
+    except ValueError as exc:
+        return _fail(f"cannot check {path}: {exc}", EXIT_USAGE)
+    except SandboxUnavailable as exc:
+        return _fail(
+            f"{exc}\n(on your own machine you may run `course check --no-sandbox {path}`)", EXIT_ENV
+        )
+    print(report.format())
+    return EXIT_OK if report.ok else EXIT_FAILED
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="course",
         description="The cryo-EM study group's course platform: book, problem sets, grading.",
+        epilog="Exit codes: 0 ok, 1 checks/grading failed, 2 bad usage or input, 3 environment not ready.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser("build", help="build the book (warnings are errors)")
-    p.add_argument("--no-strict", action="store_true", help="do not turn warnings into errors")
+    p = sub.add_parser("release", help="generate a problem set's release and validate it")
+    p.add_argument("assignment", nargs="*", help="e.g. ps01 or ps01_quaternions")
+    p.add_argument("--all", action="store_true", help="every problem set in source/")
+    p.set_defaults(func=_cmd_release)
+
+    p = sub.add_parser(
+        "grade", help="grade every submission of a problem set (sandboxed, parallel)"
+    )
+    p.add_argument("assignment")
+    p.add_argument("--workers", type=int, default=2, help="parallel graders (default 2)")
+    p.add_argument("--force", action="store_true", help="regrade submissions already graded")
+    p.add_argument("--learner", action="append", help="grade only this learner (repeatable)")
+    p.add_argument("--run-id", help="seed of the hidden cases (default: random, recorded)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_grade)
+
+    p = sub.add_parser("feedback", help="write nbgrader feedback (HTML) for graded submissions")
+    p.add_argument("assignment")
+    p.set_defaults(func=_cmd_feedback)
+
+    p = sub.add_parser("export", help="export grades to CSV (nbgrader's, plus per-part detail)")
+    p.add_argument("--to", help="CSV path (default: assignments/grades.csv)")
+    p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser(
+        "check", help="(learners) run a notebook like the grader, report visible tests"
+    )
+    p.add_argument("notebook")
+    p.add_argument(
+        "--no-sandbox", action="store_true", help="run the kernel unsandboxed (your own machine)"
+    )
+    p.add_argument("--timeout", type=float, default=30, help="seconds per cell (default 30)")
+    p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser("author", help="write source notebooks from assignments/authoring/*.py")
+    p.add_argument("assignment", nargs="*")
+    p.add_argument("--all", action="store_true")
+    p.add_argument("--check", action="store_true", help="only verify they are up to date")
+    p.set_defaults(func=_cmd_author)
+
+    p = sub.add_parser("sandbox", help="set up or check the grading sandbox")
+    p.add_argument("action", choices=["setup", "check"])
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_cmd_sandbox)
+
+    p = sub.add_parser("build", help="release every problem set, then build the book")
+    p.add_argument("--no-strict", action="store_true", help="do not turn book warnings into errors")
+    p.add_argument("--book-only", action="store_true", help="skip the problem sets")
     p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser("serve", help="serve the built book on localhost")
@@ -60,12 +259,26 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    logging.getLogger("traitlets").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module="nbgrader")
+    warnings.filterwarnings("ignore", module="sqlalchemy")
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
     except CourseNotFound as exc:
-        print(f"course: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(str(exc), EXIT_USAGE)
+    except ValueError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except FileNotFoundError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except KeyboardInterrupt:
+        return _fail("interrupted; finished grades are kept, rerun to continue", 130)
+    except Exception as exc:
+        from autograder.sandbox import SandboxUnavailable
+
+        if isinstance(exc, SandboxUnavailable):
+            return _fail(f"{exc}", EXIT_ENV)
+        raise
 
 
 if __name__ == "__main__":

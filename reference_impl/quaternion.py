@@ -304,7 +304,9 @@ def quat_slerp(p: ArrayLike, q: ArrayLike, t: ArrayLike) -> FloatArray:
     t = np.asarray(t, dtype=dt)
     d = quat_multiply(quat_conjugate(p), q)
     d = np.where(d[..., :1] < 0, -d, d)
-    omega = np.arctan2(np.sqrt(np.sum(d[..., 1:] ** 2, axis=-1)), d[..., 0])  # half the relative rotation angle, in [0, π/2]
+    omega = np.arctan2(
+        np.sqrt(np.sum(d[..., 1:] ** 2, axis=-1)), d[..., 0]
+    )  # half the relative rotation angle, in [0, π/2]
     scale = t * np.sinc(t * omega / np.pi) / np.sinc(omega / np.pi)  # sin(tΩ)/sin(Ω)
     power = np.concatenate(
         [np.cos(t * omega)[..., None], scale[..., None] * d[..., 1:]],

@@ -1,0 +1,76 @@
+"""The course's nbgrader configuration, in one place.
+
+``course`` passes it to nbgrader explicitly (never relying on config-file discovery, which is how
+nbgrader silently fell back to an unsandboxed kernel elsewhere); ``assignments/nbgrader_config.py``
+and the repository's ``nbgrader_config.py`` call ``configure`` too, so plain ``nbgrader`` commands
+run from either folder grade the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from traitlets.config import Config
+
+__all__ = ["COURSE_ID", "IGNORE", "configure", "course_config", "db_url"]
+
+COURSE_ID = "cryoem-study-group-2022"
+
+#: Never copied into releases, autograded folders or feedback (nbgrader's CourseDirectory.ignore).
+IGNORE = [
+    ".ipynb_checkpoints",
+    "*.pyc",
+    "__pycache__",
+    "feedback",
+    "hidden_checks.py",
+    ".course-*",
+]
+
+
+def db_url(root: Path) -> str:
+    """``$COURSE_DB_URL`` (e.g. ``postgresql+psycopg2://…``), else SQLite in the course root."""
+    return os.environ.get("COURSE_DB_URL") or f"sqlite:///{root / 'gradebook.db'}"
+
+
+def configure(c: Config, root: Path | str) -> Config:
+    """Fill ``c`` with the course's nbgrader settings for the course root ``root``."""
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
+    from nbgrader.preprocessors import (
+        AssignLatePenalties,
+        CheckCellMetadata,
+        IgnorePattern,
+        LimitOutput,
+        SaveAutoGrades,
+    )
+
+    from autograder.preprocessor import SandboxedAutograde
+
+    root = Path(root).resolve()
+    c.CourseDirectory.root = str(root)
+    c.CourseDirectory.course_id = COURSE_ID
+    c.CourseDirectory.db_url = db_url(root)
+    c.CourseDirectory.ignore = list(IGNORE)
+    c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+    c.OverwriteCells.add_missing_cells = True
+    c.Autograde.create_student = True
+    # nbgrader's Execute is replaced: submissions run only in the sandbox, hidden checks outside.
+    c.Autograde.autograde_preprocessors = [
+        SandboxedAutograde,
+        IgnorePattern,
+        ClearMetadataPreprocessor,
+        LimitOutput,
+        SaveAutoGrades,
+        AssignLatePenalties,
+        CheckCellMetadata,
+    ]
+    c.SandboxedAutograde.course_id = COURSE_ID
+    return c
+
+
+def course_config(root: Path | str, **overrides: object) -> Config:
+    """A fresh ``Config`` for the course root; ``overrides`` set ``SandboxedAutograde`` traits."""
+    c = configure(Config(), root)
+    for key, value in overrides.items():
+        setattr(c.SandboxedAutograde, key, value)
+    return c

@@ -1,0 +1,157 @@
+"""``course release``: generate the learners' version of a problem set and prove it is right.
+
+``release_assignment`` runs nbgrader's ``generate_assignment`` (with the course configuration
+passed explicitly) and then ``validate_release``, which must pass before anything is published:
+
+1. nothing hidden survives in the release: no ``hidden_checks.py``, no solution markers, no
+   line of any solution region (ignoring trivial lines), no hidden-test block;
+2. in a throwaway copy of the course (its own gradebook), the source notebooks — solutions
+   included — score full marks, and the blank release scores zero and is graded without crashing.
+
+The validation grades through the same code path as ``course grade`` (sandbox included).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+import shutil
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from autograder.grading import Submission, _fingerprint, grade_one
+from autograder.nbgrader_setup import course_config
+from autograder.preprocessor import HIDDEN_CHECKS
+
+__all__ = ["ReleaseError", "ReleaseReport", "generate", "release_assignment", "validate_release"]
+
+_SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
+
+
+class ReleaseError(RuntimeError):
+    """The release is wrong; the message lists every problem found."""
+
+
+@dataclass
+class ReleaseReport:
+    assignment: str
+    solution_score: float = 0.0
+    blank_score: float = 0.0
+    max_score: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def generate(course_root: Path, assignment: str) -> Path:
+    """nbgrader ``generate_assignment`` into ``release/<assignment>``; returns that folder."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    if not (course_root / "source" / assignment).is_dir():
+        raise ReleaseError(f"no source folder {course_root / 'source' / assignment}")
+    cfg = course_config(course_root)
+    api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
+    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+        warnings.simplefilter("ignore")
+        result = api.generate_assignment(assignment, force=True, create=True)
+    if not result.get("success"):
+        raise ReleaseError(
+            f"nbgrader generate_assignment failed:\n{result.get('error') or result.get('log')}"
+        )
+    return course_root / "release" / assignment
+
+
+def leaks(source: Path, release: Path) -> list[str]:
+    """What of the source's hidden material appears in the release (empty when nothing)."""
+    problems = []
+    for path in release.rglob("*"):
+        if path.name == HIDDEN_CHECKS:
+            problems.append(f"{path.relative_to(release)}: the hidden checks were released")
+    released_text = "\n".join(
+        p.read_text(errors="replace")
+        for p in release.rglob("*")
+        if p.is_file() and p.suffix in (".ipynb", ".py", ".md", ".txt")
+    )
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+        if marker in released_text:
+            problems.append(f"the marker '{marker}' is in the release")
+    released_sources = []
+    for nb_path in release.glob("*.ipynb"):
+        nb = nbformat.read(nb_path, as_version=4)
+        released_sources += [c.source for c in nb.cells]
+    released_code = "\n".join(released_sources)
+    for nb_path in source.glob("*.ipynb"):
+        nb = nbformat.read(nb_path, as_version=4)
+        for cell in nb.cells:
+            for region in _SOLUTION.findall(cell.source):
+                for line in region.splitlines():
+                    stripped = line.strip()
+                    if (
+                        len(stripped) >= 25
+                        and not stripped.startswith("#")
+                        and stripped in released_code
+                    ):
+                        problems.append(f"a solution line is in the release: {stripped[:60]!r}")
+            if "BEGIN HIDDEN TESTS" in cell.source:
+                problems.append(
+                    f"{nb_path.name}: hidden tests belong in {HIDDEN_CHECKS}, not in a cell"
+                )
+    return problems
+
+
+def validate_release(course_root: Path, assignment: str) -> ReleaseReport:
+    """Check the release of ``assignment`` (see the module docstring)."""
+    report = ReleaseReport(assignment)
+    source = course_root / "source" / assignment
+    release = course_root / "release" / assignment
+    report.problems += leaks(source, release)
+    with tempfile.TemporaryDirectory(prefix="course-release-") as tmp:
+        root = Path(tmp) / "assignments"
+        shutil.copytree(source, root / "source" / assignment)
+        generate(root, assignment)
+        overrides = {"run_id": "release-validation"}
+        for learner, folder in (
+            ("solution", root / "source" / assignment),
+            ("blank", root / "release" / assignment),
+        ):
+            sub_dir = root / "submitted" / learner / assignment
+            shutil.copytree(folder, sub_dir, ignore=shutil.ignore_patterns(HIDDEN_CHECKS))
+            outcome = grade_one(
+                root, Submission(learner, assignment, sub_dir, _fingerprint(sub_dir)), overrides
+            )
+            if outcome.status != "graded":
+                report.problems.append(f"the {learner} notebook was not graded: {outcome.verdict}")
+                continue
+            report.max_score = outcome.max_score or 0.0
+            if learner == "solution":
+                report.solution_score = outcome.score or 0.0
+                if outcome.score != outcome.max_score:
+                    lost = {k: v for k, v in outcome.parts.items() if v["score"] != v["max_score"]}
+                    report.problems.append(
+                        f"the solution scores {outcome.score:g}/{outcome.max_score:g}, not full marks: "
+                        + json.dumps(lost)[:1500]
+                    )
+            else:
+                report.blank_score = outcome.score or 0.0
+                if outcome.score != 0:
+                    report.problems.append(f"the blank release scores {outcome.score:g}, not 0")
+    return report
+
+
+def release_assignment(course_root: Path, assignment: str) -> ReleaseReport:
+    """Generate and validate; raises ``ReleaseError`` (release folder removed) when invalid."""
+    release = generate(course_root, assignment)
+    report = validate_release(course_root, assignment)
+    if not report.ok:
+        shutil.rmtree(release, ignore_errors=True)
+        raise ReleaseError(f"{assignment} cannot be released:\n- " + "\n- ".join(report.problems))
+    return report
