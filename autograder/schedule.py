@@ -331,6 +331,9 @@ def build_calendar(schedule: Schedule, dtstamp: dt.datetime | None = None) -> An
     """
     import icalendar  # imported here: only the book build and the tests need it
 
+    if not hasattr(icalendar.Calendar, "add_missing_timezones"):
+        raise RuntimeError("schedule.ics needs icalendar >= 6.1 (Calendar.add_missing_timezones)")
+
     stamp = (dtstamp or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
@@ -578,9 +581,9 @@ def problem_set_header_markdown(
         out.append(f'- **Launch:** <a class="launch-link" href="{url}">open on JupyterHub</a>')
     else:
         out.append(
-            f'- **Launch:** <a class="launch-link placeholder" href="{url}">open on JupyterHub'
-            "</a> (placeholder: the notebook is not published yet, so this link opens an "
-            "empty folder until it is)"
+            f'- **Launch:** <a class="launch-link launch-placeholder" href="{url}">'
+            "open on JupyterHub</a> (placeholder: the notebook is not published yet, so this "
+            "link opens an empty folder until it is)"
         )
     out += [":::", ""]
     if ps.summary:

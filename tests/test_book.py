@@ -262,7 +262,7 @@ def test_problem_set_launch_links_are_well_formed(site: Any) -> None:
         path = _check_launch(launch[0]["href"], cfg)
         assert path == ps.notebook_path
         if not (REPO / path).is_file():  # not published yet: clearly marked
-            assert "placeholder" in launch[0]["cls"]
+            assert "launch-placeholder" in launch[0]["cls"].split()
             assert "placeholder" in page.text
         assert ps.release.strftime("%-d %b %Y") in page.text
         assert ps.due.strftime("%-d %b %Y") in page.text
