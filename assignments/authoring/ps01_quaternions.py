@@ -6,7 +6,7 @@ Builds ``assignments/source/ps01_quaternions/ps01_quaternions.ipynb``: ``course 
 from autograder.authoring import NotebookBuilder
 
 BOOK = "https://cryoem-study-group.github.io/course"
-MEETING = f"{BOOK}/book/meetings/2022-02-04.html"
+MEETING = f"{BOOK}/book/meetings/2022-02-04-rotations.html"
 CONVENTIONS = f"{BOOK}/book/conventions.html"
 
 
