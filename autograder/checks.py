@@ -194,7 +194,7 @@ class FunctionCheck:
     expected: Callable[..., Any] | None
     compare: Compare
     mistakes: Sequence[Mistake] = ()
-    diagnose: Compare = field(default_factory=lambda: allclose(1e-6, 1e-8))
+    diagnose: Compare | None = None  # how a wrong answer is matched to a mistake (default: compare)
     weight: float = 1.0
     title: str = ""
     mode: str = "call"
@@ -273,7 +273,7 @@ def _diagnose(chk: FunctionCheck, wrong: list[tuple[Case, Any]]) -> Mistake | No
         return None
     best, best_n = None, 0
     for mistake in chk.mistakes:
-        cmp = mistake.compare or chk.diagnose
+        cmp = mistake.compare or chk.diagnose or chk.compare
         n = 0
         for case, value in wrong:
             try:

@@ -12,7 +12,10 @@ What the sandboxed process sees and may do:
   tmpfs ``/tmp``; and the folder holding the kernel's connection file and ZMQ ``ipc`` sockets;
 * limits per process (``prlimit``): address space, CPU seconds, processes (per user: each
   grading slot runs as its own uid), file size, open files, no core dumps;
-* an empty environment (``--clearenv``) but for PATH, HOME, LANG, thread counts.
+* an empty environment (``--clearenv``) but for PATH, HOME, LANG, thread counts;
+* when cgroup v1 controllers are writable (root), a cgroup per grading slot with equal CPU
+  shares, a memory cap and a process cap (``slot_cgroups``): a fork bomb or a memory hog in one
+  sandbox then slows or kills only itself, never a learner graded beside it.
 
 When the grader runs as root, the sandbox is entered as a per-slot unprivileged uid
 (``setpriv``), so that RLIMIT_NPROC applies and concurrent learners never share a process budget.
@@ -80,6 +83,8 @@ class SandboxConfig:
     open_files: int = 256
     tmp_size: int = 256 * 2**20
     slot: int = 0
+    memory: int = 4 * 2**30  # per slot, when cgroups are available
+    pids: int = 512  # per slot, when cgroups are available
     extra_env: tuple[tuple[str, str], ...] = (("TRITON_INTERPRET", "1"),)
 
     def for_slot(self, slot: int) -> SandboxConfig:
@@ -93,6 +98,45 @@ class SandboxConfig:
     def uid(self) -> int | None:
         """The uid the sandbox runs as: per slot when the grader is root, else the grader's."""
         return _UID_BASE + self.slot if os.geteuid() == 0 else None
+
+
+_CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def slot_cgroups(config: SandboxConfig) -> list[Path]:
+    """Create (idempotently) this slot's cgroups and return their ``cgroup.procs`` files.
+
+    cgroup v1 ``cpu`` (shares 1024, the same for every slot), ``memory`` (``config.memory``,
+    swap included where the kernel allows it) and ``pids`` (``config.pids``). Returns ``[]``
+    when they cannot be used (not root, no v1 hierarchy): the sandbox still isolates, but CPU
+    and memory are then shared between slots (rlimits still apply per process).
+    """
+    if os.geteuid() != 0:
+        return []
+    procs = []
+    settings = {
+        "cpu": {"cpu.shares": "1024"},
+        "memory": {"memory.limit_in_bytes": str(config.memory)},
+        "pids": {"pids.max": str(config.pids)},
+    }
+    for controller, values in settings.items():
+        base = _CGROUP_ROOT / controller
+        if not (base / "cgroup.procs").exists():
+            continue
+        group = base / "cryoem-course" / f"slot-{config.slot}"
+        try:
+            group.mkdir(parents=True, exist_ok=True)
+            for name, value in values.items():
+                (group / name).write_text(value)
+            if controller == "memory" and (group / "memory.memsw.limit_in_bytes").exists():
+                try:
+                    (group / "memory.memsw.limit_in_bytes").write_text(str(config.memory))
+                except OSError:
+                    pass
+        except OSError:
+            continue
+        procs.append(group / "cgroup.procs")
+    return procs
 
 
 def _bwrap() -> str:
@@ -146,6 +190,11 @@ def sandbox_argv(
         **dict(config.extra_env),
     }
     argv: list[str] = []
+    procs = slot_cgroups(config)
+    if procs:
+        # enter the slot's cgroups (as root, before dropping privileges), then exec the rest
+        script = "".join(f'echo $$ > "{p}" && ' for p in procs) + 'exec "$@"'
+        argv += ["/bin/sh", "-c", script, "sandbox"]
     if config.uid is not None:
         setpriv = shutil.which("setpriv")
         if setpriv is None:

@@ -530,6 +530,7 @@ PART_F = Part(
             matrix_euler_cases,
             None,
             round_trip(),
+            diagnose=allclose(1e-6, 1e-8),
             weight=1.5,
             mistakes=[
                 Mistake(
