@@ -148,6 +148,20 @@ def inspect_notebook(path: Path) -> str | None:
     return None
 
 
+def unsafe_files(folder: Path) -> list[str]:
+    """Symbolic links and special files in a submission. nbgrader (run by root) would copy a
+    link's *target* — ``/etc/shadow``, another learner's work — into the graded folder, where
+    the learner's code could read it, so such a submission is refused whole."""
+    problems = []
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if path.is_symlink():
+            problems.append(f"{rel} is a symbolic link (not allowed in a submission)")
+        elif not (path.is_file() or path.is_dir()):
+            problems.append(f"{rel} is not a regular file")
+    return problems
+
+
 # -- the worker ------------------------------------------------------------------------------------
 _WORKER: dict[str, Any] = {}
 
@@ -173,7 +187,8 @@ def grade_one(course_root: Path, sub: Submission, overrides: dict[str, Any]) -> 
     t0 = time.perf_counter()
     names = expected_notebooks(course_root, sub.assignment)
     dest = course_root / "autograded" / sub.learner / sub.assignment
-    problems = [p for p in (inspect_notebook(sub.path / f"{n}.ipynb") for n in names) if p]
+    problems = unsafe_files(sub.path)
+    problems += [p for p in (inspect_notebook(sub.path / f"{n}.ipynb") for n in names) if p]
     with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
         if problems:

@@ -39,12 +39,16 @@ def configure(c: Config, root: Path | str) -> Config:
     from nbgrader.preprocessors import (
         AssignLatePenalties,
         CheckCellMetadata,
+        ClearOutput,
+        DeduplicateIds,
         IgnorePattern,
         LimitOutput,
+        OverwriteCells,
+        OverwriteKernelspec,
         SaveAutoGrades,
     )
 
-    from autograder.preprocessor import SandboxedAutograde
+    from autograder.preprocessor import DropEmptyNbgraderMetadata, SandboxedAutograde
 
     root = Path(root).resolve()
     c.CourseDirectory.root = str(root)
@@ -54,6 +58,14 @@ def configure(c: Config, root: Path | str) -> Config:
     c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
     c.OverwriteCells.add_missing_cells = True
     c.Autograde.create_student = True
+    c.Autograde.sanitize_preprocessors = [
+        ClearOutput,
+        DeduplicateIds,
+        DropEmptyNbgraderMetadata,  # nbgrader 0.9.6 crashes on duplicated cells otherwise
+        OverwriteKernelspec,
+        OverwriteCells,
+        CheckCellMetadata,
+    ]
     # nbgrader's Execute is replaced: submissions run only in the sandbox, hidden checks outside.
     c.Autograde.autograde_preprocessors = [
         SandboxedAutograde,

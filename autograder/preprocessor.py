@@ -47,7 +47,14 @@ from autograder.checks import CheckResult, Part, PartResult, part_seed, score_pa
 from autograder.kernel import ExecResult, SandboxedKernel
 from autograder.sandbox import SandboxConfig
 
-__all__ = ["ATTESTATION_KEY", "SandboxedAutograde", "load_parts", "revive", "run_cells"]
+__all__ = [
+    "ATTESTATION_KEY",
+    "DropEmptyNbgraderMetadata",
+    "SandboxedAutograde",
+    "load_parts",
+    "revive",
+    "run_cells",
+]
 
 ATTESTATION_KEY = "cryoem_course"
 HIDDEN_CHECKS = "hidden_checks.py"
@@ -102,6 +109,22 @@ def _text_of(outputs: list[dict[str, Any]]) -> str:
             parts.append(str(out["data"]["text/plain"]) + "\n")
     text = "".join(parts)
     return text if len(text) < 4000 else text[:4000] + "\n[...]\n"
+
+
+class DropEmptyNbgraderMetadata(NbGraderPreprocessor):
+    """Remove the empty ``nbgrader`` metadata that ``DeduplicateIds`` leaves on duplicated cells.
+
+    nbgrader 0.9.6's ``OverwriteCells.add_missing_task_cells`` indexes ``["grade_id"]`` of every
+    cell with an ``nbgrader`` key and crashes on those (a learner who copied a test cell made the
+    whole submission fail). Without the key the duplicate is an ordinary learner cell.
+    """
+
+    def preprocess_cell(
+        self, cell: NotebookNode, resources: ResourcesDict, index: int
+    ) -> tuple[NotebookNode, ResourcesDict]:
+        if "nbgrader" in cell.metadata and not cell.metadata["nbgrader"]:
+            del cell.metadata["nbgrader"]
+        return cell, resources
 
 
 class SandboxedAutograde(NbGraderPreprocessor):

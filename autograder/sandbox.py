@@ -8,6 +8,7 @@ What the sandboxed process sees and may do:
   the learners' kernel environment, read-only; nothing else of the host's filesystem — not the
   course repository, the gradebook, the reference implementation, other learners' work or
   ``/etc/passwd``;
+* a read-only root: only ``/submission`` and ``/tmp`` are writable;
 * ``/submission``: a private scratch copy of this learner's own files, writable; a size-capped
   tmpfs ``/tmp``; and the folder holding the kernel's connection file and ZMQ ``ipc`` sockets;
 * limits per process (``prlimit``): address space, CPU seconds, processes (per user: each
@@ -241,6 +242,8 @@ def sandbox_argv(
         "--bind",
         str(rundir),
         str(rundir),
+        "--remount-ro",
+        "/",
         "--chdir",
         SUBMISSION_DIR,
     ]

@@ -64,6 +64,9 @@ setup_venv() {
 setup() {
   setup_debian
   setup_venv "${1:-dev,gpu}"
+  # The grading sandbox: the learners' kernel environment (no scipy, no course code) and a
+  # self-check that it is isolated. Loud on failure: grading never runs unsandboxed.
+  "$VENV/bin/course" sandbox setup --quiet
 }
 
 case "${1:-}" in
