@@ -166,7 +166,24 @@ def unsafe_files(folder: Path) -> list[str]:
 _WORKER: dict[str, Any] = {}
 
 
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this worker when the ``course grade`` process dies, however it dies, so a
+    killed run leaves nothing grading behind it (the sandbox follows: bwrap --die-with-parent)."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() == 1:  # the parent is already gone
+        os._exit(1)
+
+
 def _init_worker(course_root: str, slots: Any, overrides: dict[str, Any]) -> None:
+    if slots is not None:
+        _die_with_parent()
     slot = slots.get() if slots is not None else 0
     os.environ["COURSE_SANDBOX_SLOT"] = str(slot)
     _WORKER.update(course_root=course_root, overrides=overrides, slot=slot)

@@ -55,7 +55,8 @@ def _npy_bytes(arr: np.ndarray) -> str:
     if arr.size > MAX_ELEMENTS:
         raise ValueError(f"array of {arr.size} elements is too large to send")
     buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
+    # np.ascontiguousarray would turn a 0-d array into shape (1,)
+    np.save(buf, arr if arr.flags.c_contiguous else arr.copy(order="C"), allow_pickle=False)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 

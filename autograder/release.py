@@ -114,6 +114,8 @@ def validate_release(course_root: Path, assignment: str) -> ReleaseReport:
     source = course_root / "source" / assignment
     release = course_root / "release" / assignment
     report.problems += leaks(source, release)
+    if report.problems:  # a leak is reason enough; no need to grade
+        return report
     with tempfile.TemporaryDirectory(prefix="course-release-") as tmp:
         root = Path(tmp) / "assignments"
         shutil.copytree(source, root / "source" / assignment)

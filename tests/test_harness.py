@@ -1,0 +1,206 @@
+"""The data boundary between a learner's kernel and the grader: only plain data crosses it.
+
+Property-based: every plain value survives the round trip bit for bit. Refusals: pickles,
+object arrays, oversized or malformed payloads, sympy classes outside the allow-list, huge
+exponents. And the symbolic comparison accepts equal forms and rejects different ones.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import pickle
+
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from autograder.checks import Case
+from autograder.codec import rebuild_sympy
+from autograder.harness_kernel import (
+    DecodeError,
+    SympyTree,
+    decode_value,
+    encode_value,
+    run_requests,
+)
+from autograder.symbolic import rational_points, sympy_equal
+
+settings.register_profile("ci", deadline=None, max_examples=60)
+settings.load_profile("ci")
+
+plain = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**30), 10**30)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=50)
+    | hnp.arrays(
+        st.sampled_from([np.float32, np.float64, np.int64, np.complex128, np.bool_]),
+        hnp.array_shapes(min_dims=0, max_dims=3, max_side=4),
+    ),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.tuples(children, children)
+        | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+def same(a: object, b: object) -> bool:
+    if isinstance(a, np.ndarray):
+        return (
+            isinstance(b, np.ndarray)
+            and a.dtype == b.dtype
+            and a.shape == b.shape
+            and np.array_equal(a, b, equal_nan=True)
+        )
+    if isinstance(a, list | tuple):
+        return (
+            type(a) is type(b)
+            and len(a) == len(b)
+            and all(same(x, y) for x, y in zip(a, b, strict=True))
+        )  # type: ignore[arg-type]
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    return type(a) is type(b) and a == b
+
+
+@given(plain)
+def test_plain_values_round_trip_exactly(value: object) -> None:
+    wire = json.loads(json.dumps(encode_value(value)))
+    assert same(value, decode_value(wire))
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_every_float_survives(x: float) -> None:
+    back = decode_value(json.loads(json.dumps(encode_value(x))))
+    assert (np.isnan(x) and np.isnan(back)) or back == x
+
+
+def _npy(arr: np.ndarray, allow_pickle: bool = False) -> str:
+    buf = io.BytesIO()
+    np.save(buf, arr, allow_pickle=allow_pickle)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+class Evil:
+    def __reduce__(self) -> tuple:
+        return (print, ("unpickled!",))
+
+
+@pytest.mark.parametrize(
+    "wire",
+    [
+        {"t": "nd", "npy": _npy(np.array([Evil()], dtype=object), allow_pickle=True)},
+        {"t": "nd", "npy": base64.b64encode(pickle.dumps(Evil())).decode()},
+        {"t": "nd", "npy": "not base64!"},
+        {"t": "nd", "npy": _npy(np.zeros(3, dtype=[("a", "f8")]))},
+        {"t": "int", "v": "9" * 1000},
+        {"t": "float", "v": "1" * 100},
+        {"t": "str", "v": "x" * 200_000},
+        {"t": "list", "v": [{"t": "none"}] * 20_000},
+        {"t": "pickle", "v": "..."},
+        {"t": "list"},
+        "not a dict",
+    ],
+)
+def test_decode_refuses(wire: object) -> None:
+    with pytest.raises(DecodeError):
+        decode_value(wire)
+
+
+def test_decode_refuses_deep_nesting() -> None:
+    wire: dict = {"t": "none"}
+    for _ in range(100):
+        wire = {"t": "list", "v": [wire]}
+    with pytest.raises(DecodeError):
+        decode_value(wire)
+
+
+def test_encode_refuses_objects() -> None:
+    for bad in (object(), np.array([object()], dtype=object), {1: 2}, lambda: 0):
+        with pytest.raises((TypeError, ValueError)):
+            encode_value(bad)
+
+
+def test_run_requests_isolates_each_call() -> None:
+    ns = {"f": lambda x: x * 2, "g": lambda x: 1 / 0, "ANSWER": "matrix"}
+    payload = json.dumps(
+        {
+            "nonce": "n1",
+            "requests": [
+                {"id": 0, "mode": "call", "fn": "f", "args": [encode_value(np.arange(3.0))]},
+                {"id": 1, "mode": "call", "fn": "g", "args": [encode_value(1.0)]},
+                {"id": 2, "mode": "call", "fn": "missing", "args": []},
+                {"id": 3, "mode": "value", "name": "ANSWER"},
+            ],
+        }
+    )
+    out = run_requests(payload, ns)
+    a0, a1, a2, a3 = out["answers"]
+    assert out["nonce"] == "n1"
+    assert np.array_equal(decode_value(a0["value"]), [0.0, 2.0, 4.0])
+    assert not a1["ok"] and a1["error"].startswith("ZeroDivisionError")
+    assert not a2["ok"] and "NameError" in a2["error"]
+    assert decode_value(a3["value"]) == "matrix"
+
+
+W, X, Y, Z = sympy.symbols("w x y z", real=True)
+SYMS = {"w": W, "x": X, "y": Y, "z": Z}
+
+
+def tree_of(expr: object) -> SympyTree:
+    return decode_value(json.loads(json.dumps(encode_value(expr))))
+
+
+@given(st.integers(-50, 50), st.integers(1, 50), st.integers(0, 5))
+def test_sympy_expressions_rebuild_exactly(p: int, q: int, n: int) -> None:
+    expr = sympy.Rational(p, q) * W**n + sympy.sin(X) * Y - sympy.sqrt(Z) + sympy.pi
+    assert sympy.simplify(rebuild_sympy(tree_of(expr), SYMS) - expr) == 0
+
+
+@pytest.mark.parametrize(
+    "tree",
+    [
+        {"fn": "Function", "a": []},
+        {"fn": "eval", "a": [{"s": "x"}]},
+        {"s": "__import__"},
+        {"s": "os"},
+        {"fn": "Pow", "a": [{"i": "10"}, {"i": "1000000"}]},
+        {"fn": "Pow", "a": [{"s": "x"}, {"s": "y"}]},
+        {"i": "1" * 100},
+        {"q": ["1", "0"]},
+        {"m": [[{"s": "x"}], [{"s": "x"}, {"s": "y"}]]},
+    ],
+)
+def test_rebuild_refuses(tree: dict) -> None:
+    with pytest.raises(DecodeError):
+        rebuild_sympy(SympyTree(tree), SYMS)
+
+
+def test_rational_points_lie_on_the_sphere() -> None:
+    for pt in rational_points(["w", "x", "y", "z", "p"], unit=("w", "x", "y", "z")):
+        assert sum(pt[k] ** 2 for k in "wxyz") == 1
+        assert all(isinstance(v, sympy.Rational) for v in pt.values())
+
+
+def test_sympy_equal_uses_the_constraint() -> None:
+    on_sphere = sympy_equal(SYMS, unit=("w", "x", "y", "z"))
+    anywhere = sympy_equal(SYMS)
+    a = sympy.Matrix([[1 - 2 * (Y**2 + Z**2)]])
+    b = sympy.Matrix([[W**2 + X**2 - Y**2 - Z**2]])  # equal only when |q| = 1
+    case = Case(key=(0, 0))
+    assert on_sphere(tree_of(b), a, case) is None
+    assert anywhere(tree_of(b), a, case) is not None
+    assert (
+        on_sphere(tree_of(sympy.Matrix([[2 * X * Y]])), a, case)
+        == "is not equal to the expected expression"
+    )
+    assert "shape" in on_sphere(tree_of(sympy.Matrix([[1, 2]])), a, case)
+    assert on_sphere(np.eye(1), a, case) == "did not return a SymPy expression"
