@@ -74,6 +74,7 @@ class Outcome:
     max_score: float | None = None
     seconds: float = 0.0
     parts: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # from the attestation, summed
 
 
 def _fingerprint(folder: Path) -> str:
@@ -240,6 +241,7 @@ def _collect(course_root: Path, sub: Submission, names: list[str], dest: Path) -
     from nbgrader.api import Gradebook
 
     parts: dict[str, Any] = {}
+    timings: dict[str, float] = {}
     for name in names:
         path = dest / f"{name}.ipynb"
         meta = nbformat.read(path, as_version=4).metadata.get(ATTESTATION_KEY)
@@ -249,10 +251,12 @@ def _collect(course_root: Path, sub: Submission, names: list[str], dest: Path) -
                 "configuration was not applied — refusing to record an unsandboxed grade"
             )
         parts.update(meta.get("parts", {}))
+        for key, value in meta.get("seconds", {}).items():
+            timings[key] = timings.get(key, 0.0) + float(value)
     with Gradebook(db_url(course_root)) as gb:
         submission = gb.find_submission(sub.assignment, sub.learner)
         score, max_score = float(submission.score), float(submission.max_score)
-    return Outcome(sub.learner, "graded", "graded", score, max_score, parts=parts)
+    return Outcome(sub.learner, "graded", "graded", score, max_score, parts=parts, timings=timings)
 
 
 def _record_broken(
