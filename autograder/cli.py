@@ -11,6 +11,7 @@ ready (no sandbox, a failed book build, an invalid release).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import subprocess
 import sys
@@ -48,9 +49,44 @@ def _resolve(root: Path, name: str) -> str:
 
 
 # -- instructor commands ---------------------------------------------------------------------------
+def _when(text: str | None, tz: str) -> dt.datetime:
+    """``--date``: the end of that day in the schedule's time zone; default now."""
+    from zoneinfo import ZoneInfo
+
+    if not text or text == "now":
+        return dt.datetime.now(ZoneInfo(tz))
+    day = dt.date.fromisoformat(text)
+    return dt.datetime.combine(day, dt.time(23, 59, 59), ZoneInfo(tz))
+
+
+def _cmd_release_due(args: argparse.Namespace) -> int:
+    from autograder.publish import ReleaseTarget, release_due, release_target
+    from autograder.schedule import load_schedule
+
+    root = course_root()
+    schedule = load_schedule(root.parent / "book" / "schedule.yml")
+    target = release_target(repo=root.parent)
+    if args.remote:
+        target = ReleaseTarget(args.remote, target.branch)
+    now = _when(args.date, schedule.timezone)
+    report = release_due(root, now, target, schedule, exchange=not args.no_exchange)
+    print(f"release time {now:%Y-%m-%d %H:%M %Z} → {target.remote} (branch {target.branch})")
+    for label, names in (
+        ("released and published", report.released),
+        ("already published", report.already),
+        ("not due yet", report.not_yet),
+        ("in the schedule but no source", report.missing),
+    ):
+        if names:
+            print(f"  {label}: {', '.join(names)}")
+    return EXIT_OK
+
+
 def _cmd_release(args: argparse.Namespace) -> int:
     from autograder.release import ReleaseError, release_assignment
 
+    if args.due:
+        return _cmd_release_due(args)
     root = course_root()
     names = _problem_sets(root) if args.all else [_resolve(root, n) for n in args.assignment]
     if not names:
@@ -80,6 +116,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         learners=args.learner or None,
         progress=None if args.quiet else progress_printer(),
         run_id=args.run_id,
+        scheduler=args.scheduler,
     )
     print(format_summary(outcomes))
     return EXIT_FAILED if any(o.status == "error" for o in outcomes) else EXIT_OK
@@ -92,6 +129,50 @@ def _cmd_feedback(args: argparse.Namespace) -> int:
     name = _resolve(root, args.assignment)
     files = generate_feedback(root, name)
     print(f"{len(files)} feedback file(s) in {root / 'feedback'}/<learner>/{name}/")
+    if not args.no_release:
+        from autograder.exchange import release_feedback
+
+        release_feedback(root, name)
+        print("feedback released to the exchange (learners: `course fetch-feedback`)")
+    return EXIT_OK
+
+
+def _cmd_collect(args: argparse.Namespace) -> int:
+    from autograder.exchange import collect
+
+    root = course_root()
+    name = _resolve(root, args.assignment)
+    learners = collect(root, name)
+    print(f"collected {len(learners)} submission(s) of {name} into {root / 'submitted'}")
+    return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from autograder.feedback import format_pass_rates, pass_rates
+
+    root = course_root()
+    name = _resolve(root, args.assignment)
+    rows = pass_rates(root, name)
+    if not rows:
+        return _fail(
+            f"no graded submissions of {name}: run `course grade {name}` first", EXIT_USAGE
+        )
+    print(format_pass_rates(rows))
+    return EXIT_OK
+
+
+def _cmd_publish_book(args: argparse.Namespace) -> int:
+    from autograder.book import html_dir
+    from autograder.publish import publish_book, release_target
+
+    root = repo_root()
+    if not args.no_build:
+        code = _cmd_build(argparse.Namespace(no_strict=False, book_only=True))
+        if code != EXIT_OK:
+            return code
+    remote = args.remote or release_target(repo=root).remote
+    commit = publish_book(html_dir(root), remote, branch=args.branch)
+    print(f"published the book to {remote} (branch {args.branch}, commit {commit[:12]})")
     return EXIT_OK
 
 
@@ -151,7 +232,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     root = repo_root()
     if not args.book_only:
-        code = _cmd_release(argparse.Namespace(all=True, assignment=[]))
+        code = _cmd_release(argparse.Namespace(all=True, assignment=[], due=False))
         if code != EXIT_OK:
             return code
     try:
@@ -173,6 +254,31 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 # -- learner commands -----------------------------------------------------------------------------
+def _cmd_submit(args: argparse.Namespace) -> int:
+    from autograder.exchange import ExchangeError, submit
+
+    try:
+        log = submit(args.assignment, Path.cwd(), args.learner)
+    except ExchangeError as exc:
+        return _fail(str(exc), EXIT_FAILED)
+    print(log.strip() or f"submitted {args.assignment}")
+    return EXIT_OK
+
+
+def _cmd_fetch_feedback(args: argparse.Namespace) -> int:
+    from autograder.exchange import ExchangeError, fetch_feedback
+
+    try:
+        files = fetch_feedback(args.assignment, Path.cwd(), args.learner)
+    except ExchangeError as exc:
+        return _fail(str(exc), EXIT_FAILED)
+    if not files:
+        return _fail(f"no feedback for {args.assignment} yet", EXIT_FAILED)
+    for f in files:
+        print(f)
+    return EXIT_OK
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from autograder.checker import SandboxUnavailable, check_notebook
 
@@ -202,7 +308,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("release", help="generate a problem set's release and validate it")
     p.add_argument("assignment", nargs="*", help="e.g. ps01 or ps01_quaternions")
     p.add_argument("--all", action="store_true", help="every problem set in source/")
+    p.add_argument(
+        "--due",
+        action="store_true",
+        help="release and publish what book/schedule.yml makes due by --date (idempotent)",
+    )
+    p.add_argument(
+        "--date", help="with --due: YYYY-MM-DD (end of that day, schedule's time zone); default now"
+    )
+    p.add_argument("--remote", help="with --due: the learners' git remote (default: _config.yml)")
+    p.add_argument(
+        "--no-exchange", action="store_true", help="with --due: skip nbgrader's exchange"
+    )
     p.set_defaults(func=_cmd_release)
+
+    p = sub.add_parser("collect", help="collect submissions from nbgrader's exchange")
+    p.add_argument("assignment")
+    p.set_defaults(func=_cmd_collect)
 
     p = sub.add_parser(
         "grade", help="grade every submission of a problem set (sandboxed, parallel)"
@@ -213,11 +335,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--learner", action="append", help="grade only this learner (repeatable)")
     p.add_argument("--run-id", help="seed of the hidden cases (default: random, recorded)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--scheduler", help="a Dask scheduler address (tcp://host:8786): grade on its workers"
+    )
     p.set_defaults(func=_cmd_grade)
 
-    p = sub.add_parser("feedback", help="write nbgrader feedback (HTML) for graded submissions")
+    p = sub.add_parser("feedback", help="write feedback (HTML) and release it to the exchange")
     p.add_argument("assignment")
+    p.add_argument("--no-release", action="store_true", help="do not copy it to the exchange")
     p.set_defaults(func=_cmd_feedback)
+
+    p = sub.add_parser("report", help="per-test pass rates: which checks learners fail most")
+    p.add_argument("assignment")
+    p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("publish-book", help="build the book and publish it to a gh-pages branch")
+    p.add_argument("--remote", help="git remote URL (default: _config.yml repository)")
+    p.add_argument("--branch", default="gh-pages")
+    p.add_argument("--no-build", action="store_true", help="publish the existing _build/html")
+    p.set_defaults(func=_cmd_publish_book)
 
     p = sub.add_parser("export", help="export grades to CSV (nbgrader's, plus per-part detail)")
     p.add_argument("--to", help="CSV path (default: assignments/grades.csv)")
@@ -232,6 +368,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--timeout", type=float, default=30, help="seconds per cell (default 30)")
     p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser(
+        "submit", help="(learners) submit <assignment>/ from this folder to the exchange"
+    )
+    p.add_argument("assignment")
+    p.add_argument("--learner", help="your learner id (default: $JUPYTERHUB_USER or login name)")
+    p.set_defaults(func=_cmd_submit)
+
+    p = sub.add_parser(
+        "fetch-feedback", help="(learners) fetch your feedback into <assignment>/feedback/"
+    )
+    p.add_argument("assignment")
+    p.add_argument("--learner", help="your learner id (default: $JUPYTERHUB_USER or login name)")
+    p.set_defaults(func=_cmd_fetch_feedback)
 
     p = sub.add_parser("author", help="write source notebooks from assignments/authoring/*.py")
     p.add_argument("assignment", nargs="*")

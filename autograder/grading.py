@@ -386,8 +386,12 @@ def grade_assignment(
     learners: Iterable[str] | None = None,
     progress: Callable[[int, int, Outcome], None] | None = None,
     overrides: dict[str, Any] | None = None,
+    scheduler: str | None = None,
 ) -> list[Outcome]:
-    """Grade the submissions of ``assignment``; returns one ``Outcome`` per submission."""
+    """Grade the submissions of ``assignment``; returns one ``Outcome`` per submission.
+
+    ``workers`` local processes, or the Dask cluster whose scheduler is at ``scheduler``.
+    """
     import secrets
 
     from autograder.sandbox import SandboxConfig, check_sandbox
@@ -431,7 +435,12 @@ def grade_assignment(
         if progress is not None:
             progress(outcomes.index(outcome) + 1, total, outcome)
     _enable_wal(course_root)
-    _run_local(course_root, todo, workers, opts, done)
+    if scheduler:
+        from autograder.scaleout import grade_on_cluster
+
+        grade_on_cluster(scheduler, course_root, todo, opts, done)
+    else:
+        _run_local(course_root, todo, workers, opts, done)
     order = {s.learner: i for i, s in enumerate(subs)}
     return sorted(outcomes, key=lambda o: order.get(o.learner, 0))
 

@@ -13,7 +13,15 @@ from pathlib import Path
 
 from traitlets.config import Config
 
-__all__ = ["COURSE_ID", "IGNORE", "configure", "course_config", "db_url"]
+__all__ = [
+    "COURSE_ID",
+    "IGNORE",
+    "configure",
+    "course_config",
+    "db_url",
+    "exchange_root",
+    "late_policy",
+]
 
 COURSE_ID = "cryoem-study-group-2022"
 
@@ -31,6 +39,28 @@ IGNORE = [
 def db_url(root: Path) -> str:
     """``$COURSE_DB_URL`` (e.g. ``postgresql+psycopg2://…``), else SQLite in the course root."""
     return os.environ.get("COURSE_DB_URL") or f"sqlite:///{root / 'gradebook.db'}"
+
+
+def exchange_root() -> str:
+    """nbgrader's exchange: ``$COURSE_EXCHANGE``, else the convention of a shared JupyterHub
+    host, ``/srv/nbgrader/exchange``."""
+    return os.environ.get("COURSE_EXCHANGE") or "/srv/nbgrader/exchange"
+
+
+def late_policy(root: Path) -> dict[str, float]:
+    """``late_policy`` from the schedule next to the course (``<repo>/book/schedule.yml``), or
+    the default: 10 % per started day, at most 50 %, no grace."""
+    policy = {"percent_per_day": 10.0, "max_percent": 50.0, "grace_minutes": 0.0}
+    schedule = root.parent / "book" / "schedule.yml"
+    if schedule.is_file():
+        import yaml
+
+        data = yaml.safe_load(schedule.read_text()) or {}
+        for key, value in (data.get("late_policy") or {}).items():
+            if key not in policy:
+                raise ValueError(f"{schedule}: unknown late_policy setting {key!r}")
+            policy[key] = float(value)
+    return policy
 
 
 def configure(c: Config, root: Path | str) -> Config:
@@ -77,6 +107,15 @@ def configure(c: Config, root: Path | str) -> Config:
         CheckCellMetadata,
     ]
     c.SandboxedAutograde.course_id = COURSE_ID
+    # the exchange (release → fetch → submit → collect, feedback both ways)
+    c.Exchange.root = exchange_root()
+    c.Exchange.path_includes_course = False
+    # late submissions: a percentage per day with a cap (autograder.late)
+    from autograder.late import PercentPerDayPenalty
+
+    c.AssignLatePenalties.plugin_class = PercentPerDayPenalty
+    for key, value in late_policy(root).items():
+        setattr(c.PercentPerDayPenalty, key, value)
     return c
 
 

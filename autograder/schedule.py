@@ -38,12 +38,14 @@ __all__ = [
     "ScheduleError",
     "build_calendar",
     "generate_book_files",
+    "is_published",
     "launch_url",
     "launch_url_from_config",
     "load_book_config",
     "load_schedule",
     "meeting_header_markdown",
     "problem_set_header_markdown",
+    "release_branch",
     "schedule_markdown",
     "write_ics",
 ]
@@ -118,8 +120,9 @@ class ProblemSet:
 
     @property
     def notebook_path(self) -> str:
-        """Where the learner's notebook lives in the repository (what the launch link opens)."""
-        return f"assignments/release/{self.id}/{self.id}.ipynb"
+        """Where the learner's notebook lives on the learners' branch (what the launch link
+        opens): ``course release --due`` publishes ``release/<id>/`` there as ``<id>/``."""
+        return f"{self.id}/{self.id}.ipynb"
 
 
 @dataclass(frozen=True)
@@ -436,7 +439,8 @@ def launch_url(
 def launch_url_from_config(path_in_repo: str, config: Mapping[str, Any] | None = None) -> str:
     """:func:`launch_url` with the hub, repository and branch from ``_config.yml``
     (``launch_buttons.jupyterhub_url``, ``launch_buttons.notebook_interface``,
-    ``repository.url``, ``repository.branch``)."""
+    ``repository.url``, and the learners' branch ``course.release_branch``, default
+    ``releases``, where ``course release --due`` publishes the problem sets)."""
     cfg = load_book_config() if config is None else config
     lb = cfg.get("launch_buttons") or {}
     repo = cfg.get("repository") or {}
@@ -446,9 +450,37 @@ def launch_url_from_config(path_in_repo: str, config: Mapping[str, Any] | None =
         path_in_repo,
         jupyterhub_url=str(lb["jupyterhub_url"]),
         repository_url=str(repo["url"]),
-        branch=str(repo.get("branch") or "main"),
+        branch=release_branch(cfg),
         notebook_interface=str(lb.get("notebook_interface") or "classic"),
     )
+
+
+def release_branch(config: Mapping[str, Any]) -> str:
+    """The learners' branch (``course.release_branch`` in ``_config.yml``; ``releases``)."""
+    return str((config.get("course") or {}).get("release_branch") or "releases")
+
+
+def is_published(
+    path_in_repo: str, config: Mapping[str, Any], root: str | Path | None = None
+) -> bool:
+    """Whether ``path_in_repo`` is on the learners' branch of the repository at ``root``
+    (its local branch, or ``origin``'s); False where git or the branch is missing."""
+    import subprocess
+
+    branch = release_branch(config)
+    for ref in (branch, f"origin/{branch}"):
+        try:
+            proc = subprocess.run(
+                ["git", "cat-file", "-e", f"{ref}:{path_in_repo}"],
+                cwd=Path(root or REPO_ROOT),
+                capture_output=True,
+                timeout=10,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+        if proc.returncode == 0:
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------- markdown
@@ -623,7 +655,7 @@ def generate_book_files(
             )
     for ps in schedule.problem_sets:
         url = launch_url_from_config(ps.notebook_path, cfg)
-        published = (base / ps.notebook_path).is_file()
+        published = is_published(ps.notebook_path, cfg, base)
         _write_if_changed(
             out / "problem-sets" / f"{ps.id}.md",
             problem_set_header_markdown(schedule, ps, url, published),

@@ -236,7 +236,7 @@ def _config() -> dict[str, Any]:
     return yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
 
 
-def _check_launch(href: str, cfg: dict[str, Any]) -> str:
+def _check_launch(href: str, cfg: dict[str, Any], branch: str) -> str:
     parts = urlsplit(href)
     hub = urlsplit(cfg["launch_buttons"]["jupyterhub_url"])
     assert (parts.scheme, parts.netloc) == (hub.scheme, hub.netloc), href
@@ -244,7 +244,7 @@ def _check_launch(href: str, cfg: dict[str, Any]) -> str:
     q = parse_qs(parts.query)
     assert set(q) == {"repo", "branch", "urlpath"}, href
     assert q["repo"] == [cfg["repository"]["url"]]
-    assert q["branch"] == [cfg["repository"]["branch"]]
+    assert q["branch"] == [branch]
     repo_name = cfg["repository"]["url"].rstrip("/").rsplit("/", 1)[-1]
     prefix = f"lab/tree/{repo_name}/"
     assert q["urlpath"][0].startswith(prefix), href
@@ -259,9 +259,9 @@ def test_problem_set_launch_links_are_well_formed(site: Any) -> None:
         page = pages[ps.docname]
         launch = [lk for lk in page.links if "launch-link" in lk["cls"]]
         assert len(launch) == 1, ps.id
-        path = _check_launch(launch[0]["href"], cfg)
+        path = _check_launch(launch[0]["href"], cfg, sch.release_branch(cfg))
         assert path == ps.notebook_path
-        if not (REPO / path).is_file():  # not published yet: clearly marked
+        if not sch.is_published(path, cfg, REPO):  # not published yet: clearly marked
             assert "launch-placeholder" in launch[0]["cls"].split()
             assert "placeholder" in page.text
         assert ps.release.strftime("%-d %b %Y") in page.text
@@ -286,7 +286,7 @@ def test_notebook_launch_buttons_are_well_formed(site: Any) -> None:
     for doc, page in site["pages"].items():
         for lk in page.links:
             if "git-pull" in lk["href"] and "launch-link" not in lk["cls"]:
-                path = _check_launch(lk["href"], cfg)
+                path = _check_launch(lk["href"], cfg, cfg["repository"]["branch"])
                 assert (REPO / path).is_file(), f"{doc}: the launch button opens {path}"
                 found += 1
     assert found >= 3  # the three figure notebooks

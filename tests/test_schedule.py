@@ -193,16 +193,16 @@ def test_generate_book_files_rewrites_only_what_changed(
 
 def test_launch_url_is_an_nbgitpuller_link_built_from_the_config() -> None:
     cfg = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
-    url = sch.launch_url_from_config("assignments/release/ps01_x/ps01_x.ipynb", cfg)
+    url = sch.launch_url_from_config("ps01_x/ps01_x.ipynb", cfg)
     parts = urlsplit(url)
     hub = urlsplit(cfg["launch_buttons"]["jupyterhub_url"])
     assert (parts.scheme, parts.netloc) == (hub.scheme, hub.netloc)
     assert parts.path == "/hub/user-redirect/git-pull"
     q = {k: v[0] for k, v in parse_qs(parts.query).items()}
     assert q["repo"] == cfg["repository"]["url"]
-    assert q["branch"] == cfg["repository"]["branch"]
+    assert q["branch"] == cfg["course"]["release_branch"] == sch.release_branch(cfg)
     name = cfg["repository"]["url"].rstrip("/").rsplit("/", 1)[-1]
-    assert q["urlpath"] == f"lab/tree/{name}/assignments/release/ps01_x/ps01_x.ipynb"
+    assert q["urlpath"] == f"lab/tree/{name}/ps01_x/ps01_x.ipynb"
     classic = sch.launch_url(
         "a.ipynb",
         jupyterhub_url="https://h.org/",
