@@ -65,13 +65,15 @@ class Submission:
 
 @dataclass
 class Outcome:
-    """The verdict of one submission. ``status``: graded | broken | skipped | error."""
+    """The verdict of one submission. ``status``: graded | broken | skipped | error.
+    ``score`` is before, ``penalty`` the late-submission penalty nbgrader took off."""
 
     learner: str
     status: str
     verdict: str
     score: float | None = None
     max_score: float | None = None
+    penalty: float = 0.0
     seconds: float = 0.0
     parts: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)  # from the attestation, summed
@@ -256,7 +258,10 @@ def _collect(course_root: Path, sub: Submission, names: list[str], dest: Path) -
     with Gradebook(db_url(course_root)) as gb:
         submission = gb.find_submission(sub.assignment, sub.learner)
         score, max_score = float(submission.score), float(submission.max_score)
-    return Outcome(sub.learner, "graded", "graded", score, max_score, parts=parts, timings=timings)
+        penalty = float(submission.late_submission_penalty or 0.0)
+    return Outcome(
+        sub.learner, "graded", "graded", score, max_score, penalty, parts=parts, timings=timings
+    )
 
 
 def _record_broken(
@@ -450,6 +455,8 @@ def format_summary(outcomes: list[Outcome]) -> str:
     rows = [("learner", "score", "status", "seconds", "verdict")]
     for o in outcomes:
         score = "—" if o.score is None else f"{o.score:g}/{o.max_score:g}"
+        if o.penalty:
+            score += f" (late −{o.penalty:g})"
         rows.append((o.learner, score, o.status, f"{o.seconds:.1f}", o.verdict[:70]))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     lines = [

@@ -34,7 +34,7 @@ def late_penalty(
         return 0.0
     days = math.ceil(effective / 86400.0)
     percent = min(max_percent, percent_per_day * days)
-    return round(score * percent / 100.0, 4)
+    return score * percent / 100.0
 
 
 class PercentPerDayPenalty(LateSubmissionPlugin):

@@ -191,10 +191,12 @@ def release_due(
     target: ReleaseTarget,
     schedule: Any | None = None,
     exchange: bool = True,
+    validate: bool = True,
 ) -> DueReport:
-    """Release and publish every problem set whose release time is at or before ``now``."""
+    """Release and publish every problem set whose release time is at or before ``now``
+    (``validate=False`` only generates: for tests of the publishing itself)."""
     from autograder.exchange import exchange_release
-    from autograder.release import release_assignment
+    from autograder.release import generate, release_assignment
     from autograder.schedule import load_schedule
 
     schedule = schedule or load_schedule(course_root.parent / "book" / "schedule.yml")
@@ -210,7 +212,10 @@ def release_due(
         if f"{ps.id}/{ps.id}.ipynb" in on_branch:
             report.already.append(ps.id)
             continue
-        release_assignment(course_root, ps.id)
+        if validate:
+            release_assignment(course_root, ps.id)
+        else:
+            generate(course_root, ps.id)
         report.released.append(ps.id)
     if report.released:
         publish_releases(course_root, report.released, target)
