@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import os
 import subprocess
 import sys
 import warnings
@@ -50,11 +51,16 @@ def _resolve(root: Path, name: str) -> str:
 
 # -- instructor commands ---------------------------------------------------------------------------
 def _when(text: str | None, tz: str) -> dt.datetime:
-    """``--date``: the end of that day in the schedule's time zone; default now."""
+    """``--date``: the end of that day in the schedule's time zone; default ``$COURSE_NOW``
+    (an ISO date-time, for rehearsing a week) or now."""
     from zoneinfo import ZoneInfo
 
+    text = text or os.environ.get("COURSE_NOW")
     if not text or text == "now":
         return dt.datetime.now(ZoneInfo(tz))
+    if "T" in text or " " in text:
+        moment = dt.datetime.fromisoformat(text)
+        return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(tz))
     day = dt.date.fromisoformat(text)
     return dt.datetime.combine(day, dt.time(23, 59, 59), ZoneInfo(tz))
 

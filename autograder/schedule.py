@@ -411,10 +411,10 @@ def launch_url(
 ) -> str:
     """The nbgitpuller link that clones/pulls the repository on the hub and opens a file.
 
-    ``{hub}/hub/user-redirect/git-pull?repo=…&urlpath=…&branch=…``, as Jupyter Book's own
-    JupyterHub launch button builds it: ``urlpath`` is ``lab/tree/<repo name>/<path>``
-    (``tree/…`` for the classic interface), nbgitpuller cloning into a folder named like the
-    repository.
+    ``{hub}/hub/user-redirect/git-pull?repo=…&targetpath=…&urlpath=…&branch=…``: nbgitpuller
+    clones into ``targetpath`` — the repository's name without ``.git`` (left to itself it would
+    keep the suffix) — and opens ``urlpath``, ``lab/tree/<targetpath>/<path>`` (``tree/…`` for
+    the classic interface).
     """
     hub = jupyterhub_url.strip().rstrip("/")
     if not re.match(r"^https?://[^/\s]+", hub):
@@ -429,6 +429,7 @@ def launch_url(
     query = urlencode(
         {
             "repo": repo,
+            "targetpath": name,
             "urlpath": f"{_UI_PREFIX[notebook_interface]}/{name}/{rel}",
             "branch": branch,
         }
@@ -439,17 +440,22 @@ def launch_url(
 def launch_url_from_config(path_in_repo: str, config: Mapping[str, Any] | None = None) -> str:
     """:func:`launch_url` with the hub, repository and branch from ``_config.yml``
     (``launch_buttons.jupyterhub_url``, ``launch_buttons.notebook_interface``,
-    ``repository.url``, and the learners' branch ``course.release_branch``, default
-    ``releases``, where ``course release --due`` publishes the problem sets)."""
+    and the learners' repository and branch, ``course.release_remote`` (default
+    ``repository.url``) and ``course.release_branch`` (default ``releases``), where
+    ``course release --due`` publishes the problem sets)."""
     cfg = load_book_config() if config is None else config
     lb = cfg.get("launch_buttons") or {}
-    repo = cfg.get("repository") or {}
-    if not lb.get("jupyterhub_url") or not repo.get("url"):
-        raise ScheduleError("_config.yml needs launch_buttons.jupyterhub_url and repository.url")
+    repo_url = (cfg.get("course") or {}).get("release_remote") or (cfg.get("repository") or {}).get(
+        "url"
+    )
+    if not lb.get("jupyterhub_url") or not repo_url:
+        raise ScheduleError(
+            "_config.yml needs launch_buttons.jupyterhub_url and course.release_remote"
+        )
     return launch_url(
         path_in_repo,
         jupyterhub_url=str(lb["jupyterhub_url"]),
-        repository_url=str(repo["url"]),
+        repository_url=str(repo_url),
         branch=release_branch(cfg),
         notebook_interface=str(lb.get("notebook_interface") or "classic"),
     )

@@ -86,6 +86,8 @@ case "${1:-}" in
     "$VENV/bin/ruff" check .
     "$VENV/bin/mypy"
     log "pytest"
+    # services the tests start themselves (PostgreSQL, chromium, bubblewrap) must be there
+    export COURSE_REQUIRE_SERVICES=1
     exec "$PY" -m pytest "$@"
     ;;
   bench)

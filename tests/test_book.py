@@ -242,10 +242,19 @@ def _check_launch(href: str, cfg: dict[str, Any], branch: str) -> str:
     assert (parts.scheme, parts.netloc) == (hub.scheme, hub.netloc), href
     assert parts.path == "/hub/user-redirect/git-pull", href
     q = parse_qs(parts.query)
-    assert set(q) == {"repo", "branch", "urlpath"}, href
-    assert q["repo"] == [cfg["repository"]["url"]]
+    assert set(q) <= {"repo", "branch", "urlpath", "targetpath"} and {
+        "repo",
+        "branch",
+        "urlpath",
+    } <= set(q), href
+    repo_url = (
+        cfg["course"]["release_remote"]
+        if branch == sch.release_branch(cfg)
+        else cfg["repository"]["url"]
+    )
+    assert q["repo"] == [repo_url]
     assert q["branch"] == [branch]
-    repo_name = cfg["repository"]["url"].rstrip("/").rsplit("/", 1)[-1]
+    repo_name = repo_url.rstrip("/").rsplit("/", 1)[-1]
     prefix = f"lab/tree/{repo_name}/"
     assert q["urlpath"][0].startswith(prefix), href
     return q["urlpath"][0][len(prefix) :]

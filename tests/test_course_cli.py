@@ -24,7 +24,12 @@ COURSE = [str(Path(sys.executable).with_name("course"))]
 def run(
     root: Path, *args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 600
 ) -> subprocess.CompletedProcess:
-    environ = {**os.environ, "COURSE_ROOT": str(root.parent), **(env or {})}
+    environ = {
+        **os.environ,
+        "COURSE_ROOT": str(root.parent),
+        "COURSE_EXCHANGE": str(root.parent / "exchange"),
+        **(env or {}),
+    }
     return subprocess.run(
         [*COURSE, *args],
         cwd=cwd or root.parent,

@@ -57,7 +57,7 @@ def course(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedPr
     )
 
 
-def test_submit_collect_grade_feedback(tmp_path: Path) -> None:
+def test_submit_collect_grade_feedback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from nbgrader.api import Gradebook
 
     from autograder.exchange import exchange_release
@@ -66,7 +66,8 @@ def test_submit_collect_grade_feedback(tmp_path: Path) -> None:
     (tmp_path / "_toc.yml").write_text("")
     exchange = tmp_path / "exchange"
     env = {"COURSE_ROOT": str(tmp_path), "COURSE_EXCHANGE": str(exchange)}
-    os.environ.update(env)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
     root = make_course(tmp_path, PS)
     exchange_release(root, PS)
     due = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(

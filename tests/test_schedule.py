@@ -199,9 +199,10 @@ def test_launch_url_is_an_nbgitpuller_link_built_from_the_config() -> None:
     assert (parts.scheme, parts.netloc) == (hub.scheme, hub.netloc)
     assert parts.path == "/hub/user-redirect/git-pull"
     q = {k: v[0] for k, v in parse_qs(parts.query).items()}
-    assert q["repo"] == cfg["repository"]["url"]
+    assert q["repo"] == cfg["course"]["release_remote"]
     assert q["branch"] == cfg["course"]["release_branch"] == sch.release_branch(cfg)
-    name = cfg["repository"]["url"].rstrip("/").rsplit("/", 1)[-1]
+    name = cfg["course"]["release_remote"].rstrip("/").rsplit("/", 1)[-1]
+    assert q["targetpath"] == name
     assert q["urlpath"] == f"lab/tree/{name}/ps01_x/ps01_x.ipynb"
     classic = sch.launch_url(
         "a.ipynb",
