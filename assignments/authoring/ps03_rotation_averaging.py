@@ -499,9 +499,9 @@ def build() -> NotebookBuilder:
         In $\mathbb R^n$ the mean $\bar x$ is the point from which the data balance:
         $\sum_i w_i(x_i - \bar x) = 0$. On SO(3) the vectors from $\bar R$ to the data are
         $\log(\bar R^\mathsf{T}R_i)$, and their weighted mean — the $\mathbf r$ of Algorithm 1 —
-        is minus half the gradient of $\sum_i w_i d_\angle(\bar R, R_i)^2$: it vanishes
-        exactly at a stationary point of that sum. That is the precise sense of *in the
-        middle*.
+        is the gradient of $\sum_i w_i d_\angle(\bar R, R_i)^2$ times $-1/(2\sum_i w_i)$
+        (for a step $\bar R\exp[\boldsymbol\epsilon]_\times$): it vanishes exactly at a
+        stationary point of that sum. That is the precise sense of *in the middle*.
 
         1. Implement `tangent_mean(Rs, R, weights=None)`: $\sum_i w_i\log(R^\mathsf{T}R_i) /
            \sum_i w_i$ for `Rs` `(..., N, 3, 3)` and `R` `(..., 3, 3)` → `(..., 3)`.
