@@ -1,0 +1,30 @@
+"""`course release` validation for every problem set: nothing hidden leaks into the release, the
+source notebook (solutions filled in) scores full marks and the blank release scores zero, both
+graded through the sandbox like a real submission (``autograder.release.validate_release``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from grading_support import REPO, make_course
+
+from autograder.release import validate_release
+
+PROBLEM_SETS = sorted(
+    p.name for p in (REPO / "assignments" / "source").iterdir() if list(p.glob("*.ipynb"))
+)
+
+
+def test_the_problem_sets_of_the_meeting_pages_are_here() -> None:
+    assert {"ps01_quaternions", "ps02_so3_metrics", "ps03_rotation_averaging"} <= set(PROBLEM_SETS)
+
+
+@pytest.mark.parametrize("ps", PROBLEM_SETS)
+def test_release_is_valid(tmp_path: Path, ps: str) -> None:
+    root = make_course(tmp_path, ps)
+    report = validate_release(root, ps)
+    assert report.problems == []
+    assert report.max_score > 0
+    assert report.solution_score == report.max_score
+    assert report.blank_score == 0
