@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -149,11 +150,56 @@ def validate_release(course_root: Path, assignment: str) -> ReleaseReport:
     return report
 
 
-def release_assignment(course_root: Path, assignment: str) -> ReleaseReport:
-    """Generate and validate; raises ``ReleaseError`` (release folder removed) when invalid."""
+def _validation_key(course_root: Path, assignment: str) -> str:
+    """A hash of everything a validation depends on: the problem set's source, the grader's and
+    the reference implementation's code, and the learners' kernel environment."""
+    import hashlib
+
+    from autograder.sandbox import default_kernel_env
+
+    h = hashlib.sha256()
+    pkg = Path(__file__).resolve().parent
+    folders = [course_root / "source" / assignment, pkg, pkg.parent / "reference_impl"]
+    for folder in folders:
+        for path in sorted(
+            p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+        ):
+            h.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+    stamp = default_kernel_env() / ".course-packages"
+    h.update(stamp.read_bytes() if stamp.exists() else b"no-kernel-env")
+    return h.hexdigest()
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "cryoem-course" / "release-validation"
+
+
+def release_assignment(course_root: Path, assignment: str, use_cache: bool = True) -> ReleaseReport:
+    """Generate and validate; raises ``ReleaseError`` (release folder removed) when invalid.
+
+    A successful validation is remembered (``~/.cache/cryoem-course/release-validation``) under a
+    hash of the source, the grader, the reference implementation and the kernel environment:
+    releasing the same thing again repeats only the generation and the leak check, which are
+    cheap. A failure is never remembered.
+    """
     release = generate(course_root, assignment)
-    report = validate_release(course_root, assignment)
+    key = _validation_key(course_root, assignment)
+    cached = _cache_dir() / f"{key}.json"
+    if use_cache and cached.is_file():
+        report = ReleaseReport(assignment, **json.loads(cached.read_text()))
+        report.problems = leaks(course_root / "source" / assignment, release)
+    else:
+        report = validate_release(course_root, assignment)
     if not report.ok:
         shutil.rmtree(release, ignore_errors=True)
         raise ReleaseError(f"{assignment} cannot be released:\n- " + "\n- ".join(report.problems))
+    if use_cache and not cached.is_file():
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        fields = {
+            "solution_score": report.solution_score,
+            "blank_score": report.blank_score,
+            "max_score": report.max_score,
+        }
+        cached.write_text(json.dumps(fields))
     return report
