@@ -18,7 +18,7 @@ from nbgrader import utils as nbutils
 from autograder.grading import inspect_notebook
 from autograder.kernel import LocalKernel, SandboxedKernel
 from autograder.preprocessor import run_cells
-from autograder.sandbox import SandboxConfig, SandboxUnavailable, check_sandbox
+from autograder.sandbox import SandboxConfig, check_sandbox
 
 __all__ = ["CheckReport", "check_notebook"]
 
@@ -83,6 +83,3 @@ def check_notebook(
                 )
             )
     return report
-
-
-__all__ += ["SandboxUnavailable"]

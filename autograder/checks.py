@@ -240,12 +240,9 @@ class _FunctionPlan:
             elif not ans.get("ok"):
                 reason = f"raised {str(ans.get('error', 'an error'))[:300]}"
             else:
-                try:
-                    value = decode_value(ans.get("value"))
-                    expected = chk.expected(*case.args, **case.kwargs) if chk.expected else None
-                    reason = chk.compare(value, expected, case)
-                except DecodeError as exc:
-                    reason = f"returned something that is not plain data ({exc})"
+                expected = chk.expected(*case.args, **case.kwargs) if chk.expected else None
+                reason = _safe_compare(chk.compare, ans.get("value"), expected, case)
+                value = _decoded(ans.get("value"))
                 if reason is not None:
                     values.append((case, value))
             if reason is None:
@@ -253,8 +250,7 @@ class _FunctionPlan:
             elif case.visible:
                 line = f"✗ {case.label or 'visible test'}: {reason}"
                 if chk.expected is not None and value is not None:
-                    exp = chk.expected(*case.args, **case.kwargs)
-                    line += f" — expected {_format(np.asarray(exp) if isinstance(exp, np.ndarray | list) else exp)}"
+                    line += f" — expected {_format(expected)}"
                 res.lines.append(line)
             else:
                 hidden_fail.append(reason)
@@ -265,6 +261,26 @@ class _FunctionPlan:
             )
         res.diagnosis = _diagnose(chk, values)
         return res
+
+
+def _decoded(wire: Any) -> Any:
+    try:
+        return decode_value(wire)
+    except DecodeError:
+        return None
+
+
+def _safe_compare(compare: Compare, wire: Any, expected: Any, case: Case) -> str | None:
+    """Decode a learner's answer and compare it; any failure is the answer's, never the grader's:
+    a value that cannot be decoded or breaks the comparison is a wrong answer, with a reason."""
+    try:
+        value = decode_value(wire)
+    except DecodeError as exc:
+        return f"returned something that is not plain data ({exc})"
+    try:
+        return compare(value, expected, case)
+    except Exception as exc:  # e.g. an array of a shape no correct answer has
+        return f"returned a value that could not be compared ({type(exc).__name__})"
 
 
 def _diagnose(chk: FunctionCheck, wrong: list[tuple[Case, Any]]) -> Mistake | None:
@@ -316,11 +332,8 @@ class _ValuePlan:
         elif not ans.get("ok"):
             reason = str(ans.get("error", "error"))[:300]
         else:
-            try:
-                value = decode_value(ans.get("value"))
-                reason = chk.compare(value, chk.expected, Case())
-            except DecodeError as exc:
-                reason = f"not plain data ({exc})"
+            value = _decoded(ans.get("value"))
+            reason = _safe_compare(chk.compare, ans.get("value"), chk.expected, Case())
         if reason is None:
             res.passed = 1
         else:

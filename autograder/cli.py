@@ -286,7 +286,8 @@ def _cmd_fetch_feedback(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from autograder.checker import SandboxUnavailable, check_notebook
+    from autograder.checker import check_notebook
+    from autograder.sandbox import SandboxUnavailable
 
     path = Path(args.notebook)
     try:

@@ -37,10 +37,20 @@ class ExchangeError(RuntimeError):
     """An exchange operation failed; the message is nbgrader's."""
 
 
+def _ensure_exchange() -> None:
+    """Create the exchange root the first time (world-writable with the sticky bit, as nbgrader
+    documents for a shared host): nbgrader refuses a missing one."""
+    root = Path(exchange_root())
+    if not root.exists():
+        root.mkdir(parents=True)
+        root.chmod(0o1777)
+
+
 def _api(course_root: Path) -> Any:
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
+    _ensure_exchange()
     cfg = course_config(course_root)
     return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
 

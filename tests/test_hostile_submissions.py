@@ -123,6 +123,14 @@ entry("deep_recursion", FULL)(
     )
 )
 entry("output_flood", FULL)(with_cell(solved, "print('x' * 10**8)"))
+entry("odd_return_values", Expect(reduced={D, "test_axis_angle", "test_euler"}))(
+    redefine(
+        "euler",
+        "def quat_to_axis_angle(q):\n    return ('x', np.zeros((0, 7)))\n"
+        "def matrix_to_euler(R, convention='xyz'):\n    return np.zeros((2, 0))\n"
+        "def matrix_to_quat(R):\n    return 1j * np.ones(4)",
+    )
+)
 entry("huge_return_value", Expect(total=32.0, zero={A}))(
     redefine("quat_multiply", "def quat_multiply(p, q):\n    return np.zeros(10**8)")
 )
@@ -338,7 +346,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     link = submit(root, PS, "symlink_in_submission", solved(root))
     (link / "secrets").symlink_to("/etc/shadow")
     before = {p: p.stat().st_mtime_ns for p in (root / "submitted").rglob("*") if p.is_file()}
-    outcomes = grade(root, PS, workers=2)
+    outcomes = grade(root, PS, workers=3)  # most of the batch waits on time limits
     after = {p: p.stat().st_mtime_ns for p in (root / "submitted").rglob("*") if p.is_file()}
     assert before == after, "grading modified a submission"
     return root, outcomes

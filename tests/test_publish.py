@@ -112,7 +112,7 @@ def test_every_launch_link_opens_a_published_notebook(repo: Path, tmp_path: Path
     )
     assert report.released and not report.not_yet
     cfg = sch.load_book_config(REPO)
-    cfg["repository"] = {**cfg["repository"], "url": remote.as_uri()}
+    cfg["course"] = {**cfg["course"], "release_remote": remote.as_uri()}
     name = remote.name.removesuffix(".git")
     for ps in schedule.problem_sets:
         if ps.id in report.missing:
