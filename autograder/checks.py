@@ -173,6 +173,15 @@ def choice(normalise: Callable[[Any], Any] | None = None) -> Compare:
     return compare
 
 
+def _compare(compare: Compare, value: Any, expected: Any, case: Case) -> str | None:
+    """``compare``, with an answer it cannot handle (a ragged list, an object of another type…)
+    counted as a wrong answer instead of crashing the grading of the whole notebook."""
+    try:
+        return compare(value, expected, case)
+    except Exception as exc:
+        return f"returned something that could not be checked ({type(exc).__name__})"
+
+
 # -- checks --------------------------------------------------------------------------------------
 def _format(x: Any) -> str:
     if isinstance(x, np.ndarray):
@@ -243,7 +252,7 @@ class _FunctionPlan:
                 try:
                     value = decode_value(ans.get("value"))
                     expected = chk.expected(*case.args, **case.kwargs) if chk.expected else None
-                    reason = chk.compare(value, expected, case)
+                    reason = _compare(chk.compare, value, expected, case)
                 except DecodeError as exc:
                     reason = f"returned something that is not plain data ({exc})"
                 if reason is not None:
@@ -318,7 +327,7 @@ class _ValuePlan:
         else:
             try:
                 value = decode_value(ans.get("value"))
-                reason = chk.compare(value, chk.expected, Case())
+                reason = _compare(chk.compare, value, chk.expected, Case())
             except DecodeError as exc:
                 reason = f"not plain data ({exc})"
         if reason is None:
