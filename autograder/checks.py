@@ -173,6 +173,15 @@ def choice(normalise: Callable[[Any], Any] | None = None) -> Compare:
     return compare
 
 
+def _compare(compare: Compare, value: Any, expected: Any, case: Case) -> str | None:
+    """``compare``, with an answer it cannot handle (a ragged list, an object of another type…)
+    counted as a wrong answer instead of crashing the grading of the whole notebook."""
+    try:
+        return compare(value, expected, case)
+    except Exception as exc:
+        return f"returned something that could not be checked ({type(exc).__name__})"
+
+
 # -- checks --------------------------------------------------------------------------------------
 def _format(x: Any) -> str:
     if isinstance(x, np.ndarray):
@@ -277,10 +286,7 @@ def _safe_compare(compare: Compare, wire: Any, expected: Any, case: Case) -> str
         value = decode_value(wire)
     except DecodeError as exc:
         return f"returned something that is not plain data ({exc})"
-    try:
-        return compare(value, expected, case)
-    except Exception as exc:  # e.g. an array of a shape no correct answer has
-        return f"returned a value that could not be compared ({type(exc).__name__})"
+    return _compare(compare, value, expected, case)
 
 
 def _diagnose(chk: FunctionCheck, wrong: list[tuple[Case, Any]]) -> Mistake | None:

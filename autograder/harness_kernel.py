@@ -88,6 +88,8 @@ def encode_value(obj: Any, depth: int = 0) -> dict[str, Any]:
         if len(s) > MAX_INT_DIGITS:
             raise ValueError("integer too large")
         return {"t": "int", "v": s}
+    if isinstance(obj, np.float32 | np.float16):  # keep the dtype: float32 results are checked
+        return {"t": "nd", "npy": _npy_bytes(np.asarray(obj))}
     if isinstance(obj, float | np.floating):
         return {"t": "float", "v": repr(float(obj))}
     if isinstance(obj, complex | np.complexfloating):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from grading_support import REPO, make_course
 
+from autograder.authoring import build_source
 from autograder.release import validate_release
 
 PROBLEM_SETS = sorted(
@@ -18,6 +19,13 @@ PROBLEM_SETS = sorted(
 
 def test_the_problem_sets_of_the_meeting_pages_are_here() -> None:
     assert {"ps01_quaternions", "ps02_so3_metrics", "ps03_rotation_averaging"} <= set(PROBLEM_SETS)
+
+
+def test_source_notebooks_match_their_authoring_scripts() -> None:
+    # what `course author --check` verifies: the committed notebook is its script's output
+    root = REPO / "assignments"
+    for script in sorted((root / "authoring").glob("*.py")):
+        assert build_source(root, script.stem, check=True), f"run `course author {script.stem}`"
 
 
 @pytest.mark.parametrize("ps", PROBLEM_SETS)
