@@ -184,11 +184,20 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
-def _init_worker(course_root: str, slots: Any, overrides: dict[str, Any]) -> None:
-    if slots is not None:
+def _init_worker(
+    course_root: str, pool: bool, overrides: dict[str, Any], first_slot: int = 0
+) -> None:
+    """Per grading process: die with ``course grade`` (pool workers), claim a sandbox slot."""
+    from autograder.slots import acquire_slot
+
+    if pool:
         _die_with_parent()
-    slot = slots.get() if slots is not None else 0
-    os.environ["COURSE_SANDBOX_SLOT"] = str(slot)
+        os.environ.pop("COURSE_SANDBOX_SLOT", None)  # inherited from the parent: not ours
+    slot = (
+        int(os.environ["COURSE_SANDBOX_SLOT"])
+        if "COURSE_SANDBOX_SLOT" in os.environ
+        else acquire_slot(first_slot)
+    )
     _WORKER.update(course_root=course_root, overrides=overrides, slot=slot)
     logging.getLogger("traitlets").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
@@ -342,19 +351,16 @@ def _run_local(
     on_done: Callable[[Outcome], None],
 ) -> None:
     if workers <= 1:
-        _init_worker(str(course_root), None, overrides)
+        _init_worker(str(course_root), False, overrides)
         for sub in todo:
             on_done(grade_one(course_root, sub, overrides))
         return
     ctx = multiprocessing.get_context("fork")
-    slots = ctx.Queue()
-    for i in range(workers):
-        slots.put(i)
     with ProcessPoolExecutor(
         workers,
         mp_context=ctx,
         initializer=_init_worker,
-        initargs=(str(course_root), slots, overrides),
+        initargs=(str(course_root), True, overrides),
     ) as pool:
         pending: dict[Future[Outcome], Submission] = {
             pool.submit(grade_one, course_root, sub, overrides): sub for sub in todo

@@ -28,7 +28,6 @@ from __future__ import annotations
 import atexit
 import importlib.util
 import json
-import os
 import secrets
 import sys
 import time
@@ -47,6 +46,7 @@ from autograder import harness_kernel
 from autograder.checks import CheckResult, Part, PartResult, part_seed, score_part
 from autograder.kernel import ExecResult, SandboxedKernel
 from autograder.sandbox import SandboxConfig
+from autograder.slots import current_slot
 
 __all__ = [
     "ATTESTATION_KEY",
@@ -197,7 +197,7 @@ class SandboxedAutograde(NbGraderPreprocessor):
         source_dir = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
         parts = load_parts(source_dir, notebook)
         run_id = self.run_id or secrets.token_hex(8)
-        slot = int(os.environ.get("COURSE_SANDBOX_SLOT", "0"))
+        slot = current_slot()
         config = (
             SandboxConfig(kernel_env=Path(self.kernel_env)) if self.kernel_env else SandboxConfig()
         )

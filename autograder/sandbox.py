@@ -57,6 +57,12 @@ SUBMISSION_DIR = "/submission"
 _UID_BASE = 61000
 
 
+def _current_slot() -> int:
+    from autograder.slots import current_slot
+
+    return current_slot()
+
+
 class SandboxUnavailable(RuntimeError):
     """The sandbox cannot run here; the message says what is missing and how to fix it."""
 
@@ -83,7 +89,7 @@ class SandboxConfig:
     file_size: int = 64 * 2**20
     open_files: int = 256
     tmp_size: int = 256 * 2**20
-    slot: int = 0
+    slot: int = field(default_factory=lambda: _current_slot())  # this process's claimed slot
     memory: int = 4 * 2**30  # per slot, when cgroups are available
     pids: int = 512  # per slot, when cgroups are available
     extra_env: tuple[tuple[str, str], ...] = (("TRITON_INTERPRET", "1"),)

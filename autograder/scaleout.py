@@ -2,8 +2,8 @@
 
 Each submission is one task, ``grading.grade_one``, run by a Dask worker process on a machine
 that has the course checkout, the learners' kernel environment and bubblewrap. A worker grades
-in its own sandbox slot (its own uid and cgroups), numbered from the worker's name so that two
-workers on one machine never share one. Grades land in the one gradebook: SQLite on a shared
+in its own sandbox slot (its own uid and cgroups), claimed from ``SLOT_BASE`` up
+(``autograder.slots``), so that workers on one machine never share one. Grades land in the one gradebook: SQLite on a shared
 folder for a single machine, PostgreSQL (``COURSE_DB_URL``) for several. A submission is graded
 once: tasks are keyed by submission fingerprint (a retried task regrades the same submission,
 and nbgrader overwrites its own rows), and finished submissions are skipped on a rerun exactly
@@ -13,40 +13,27 @@ as with the local pool.
 from __future__ import annotations
 
 import os
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from autograder.grading import Outcome, Submission, grade_one
 
-__all__ = ["SLOT_BASE", "grade_on_cluster", "worker_slot"]
+__all__ = ["SLOT_BASE", "grade_on_cluster"]
 
-#: Dask workers use sandbox slots from here up, clear of the local pool's 0, 1, 2, …
+#: Dask workers claim sandbox slots from here up, clear of the local pool's 0, 1, 2, …
 SLOT_BASE = 32
-
-
-def worker_slot(name: Any) -> int:
-    """A sandbox slot from a Dask worker's name (LocalCluster names them 0, 1, 2, …)."""
-    try:
-        return SLOT_BASE + int(name)
-    except (TypeError, ValueError):
-        return SLOT_BASE + 64 + zlib.crc32(str(name).encode()) % 4096
 
 
 def _grade_task(
     course_root: str, sub: Submission, overrides: dict[str, Any], env: dict[str, str]
 ) -> Outcome:
-    from distributed import get_worker
+    from autograder.grading import _WORKER, _init_worker
 
-    from autograder.grading import _init_worker
-
-    os.environ.update(env)
-    worker = get_worker()
-    slot = worker_slot(worker.name)
-    if os.environ.get("COURSE_SANDBOX_SLOT") != str(slot):
-        _init_worker(course_root, None, overrides)
-        os.environ["COURSE_SANDBOX_SLOT"] = str(slot)
+    os.environ.update({k: v for k, v in env.items() if k != "COURSE_SANDBOX_SLOT"})
+    if "slot" not in _WORKER:  # the first task in this worker process: claim a slot
+        os.environ.pop("COURSE_SANDBOX_SLOT", None)
+        _init_worker(course_root, False, overrides, first_slot=SLOT_BASE)
     return grade_one(Path(course_root), sub, overrides)
 
 
