@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def kernel() -> SandboxedKernel:
-    with SandboxedKernel(SandboxConfig(slot=3), files_from=REPO / "assignments" / "authoring") as k:
+    with SandboxedKernel(SandboxConfig(), files_from=REPO / "assignments" / "authoring") as k:
         yield k
 
 
@@ -78,7 +78,7 @@ def test_cannot_signal_outside(kernel: SandboxedKernel) -> None:
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="cgroups need root")
 def test_slot_cgroups_hold_the_kernel(kernel: SandboxedKernel) -> None:
-    procs = slot_cgroups(SandboxConfig(slot=3))
+    procs = slot_cgroups(kernel.config)
     if not procs:
         pytest.skip("no cgroup v1 controllers on this machine")
     assert kernel.proc is not None
