@@ -201,10 +201,10 @@ class SandboxedAutograde(NbGraderPreprocessor):
         config = (
             SandboxConfig(kernel_env=Path(self.kernel_env)) if self.kernel_env else SandboxConfig()
         )
-        kernel = SandboxedKernel(
-            config.for_slot(slot), files_from=Path(resources["metadata"]["path"])
+        # raises when the sandbox cannot start: never a silent fallback
+        kernel = acquire_kernel(
+            config.for_slot(slot), Path(resources["metadata"]["path"]), self.prewarm
         )
-        kernel.start()  # raises when the sandbox cannot start: never a silent fallback
         try:
             events = run_cells(
                 nb, kernel, self.cell_timeout, self.notebook_timeout, self.max_restarts
