@@ -86,7 +86,7 @@ def elementary_rotation(axis: int, angle: ArrayLike) -> FloatArray:
         angle = angle.astype(np.float64)
     c, s = np.cos(angle), np.sin(angle)
     u, v = (axis + 1) % 3, (axis + 2) % 3
-    out = np.zeros(angle.shape + (3, 3), dtype=angle.dtype)
+    out = np.zeros((*angle.shape, 3, 3), dtype=angle.dtype)
     out[..., axis, axis] = 1
     out[..., u, u] = c
     out[..., v, v] = c

@@ -18,7 +18,7 @@ References
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from reference_impl.conventions import ConventionError, FloatArray, as_float_array, result_dtype
 
@@ -38,6 +38,25 @@ __all__ = [
     "random_quat",
     "rotvec_to_quat",
 ]
+
+
+def _is_python_number(x: object) -> bool:
+    """A plain Python int/float/bool (not a NumPy scalar): it takes the arrays' dtype (NumPy's
+    "weak scalar" rule), so ``quat_slerp(p32, q32, 0.5)`` stays float32."""
+    return type(x) in (int, float, bool)
+
+
+def _flip_mask(q: FloatArray) -> NDArray[np.bool_]:
+    """Where ``−q`` rather than ``q`` is the canonical representative of ``±q``: ``w < 0``, or
+    ``w = 0`` (a rotation by exactly π) and the first non-zero of ``x, y, z`` is negative."""
+    w = q[..., 0]
+    flip = w < 0
+    zero = w == 0
+    if np.any(zero):
+        x, y, z = q[..., 1], q[..., 2], q[..., 3]
+        lead = np.where(x != 0, x, np.where(y != 0, y, z))
+        flip |= zero & (lead < 0)
+    return flip
 
 
 def quat_multiply(p: ArrayLike, q: ArrayLike) -> FloatArray:
@@ -92,9 +111,13 @@ def quat_normalize(q: ArrayLike) -> FloatArray:
 
 
 def quat_canonical(q: ArrayLike) -> FloatArray:
-    """The representative of ``±q`` with ``w ≥ 0``. Shape (..., 4) → (..., 4)."""
+    """The representative of ``±q`` with ``w ≥ 0``. Shape (..., 4) → (..., 4).
+
+    Unique: when ``w = 0`` (a rotation by exactly π) the sign makes the first non-zero of
+    ``x, y, z`` positive, so ``quat_canonical(q) == quat_canonical(−q)`` always.
+    """
     q = as_float_array(q, (4,), "q")
-    return np.where(q[..., :1] < 0, -q, q)
+    return np.where(_flip_mask(q)[..., None], -q, q)
 
 
 def quat_rotate(q: ArrayLike, v: ArrayLike) -> FloatArray:
@@ -151,7 +174,7 @@ def quat_to_matrix(q: ArrayLike) -> FloatArray:
     xx, xy, xz = x * xs, x * ys, x * zs
     yy, yz, zz = y * ys, y * zs, z * zs
     one = np.ones_like(xx)
-    out = np.empty(q.shape[:-1] + (3, 3), dtype=q.dtype)
+    out = np.empty((*q.shape[:-1], 3, 3), dtype=q.dtype)
     out[..., 0, 0] = one - (yy + zz)
     out[..., 0, 1] = xy - wz
     out[..., 0, 2] = xz + wy
@@ -204,33 +227,36 @@ def axis_angle_to_quat(axis: ArrayLike, angle: ArrayLike) -> FloatArray:
     Shapes: ``axis`` (..., 3), need not be unit; ``angle`` (...) broadcast with it → (..., 4).
     A zero axis is accepted only with a zero angle (the identity).
     """
-    dt = result_dtype(axis, angle)
+    dt = result_dtype(axis) if _is_python_number(angle) else result_dtype(axis, angle)
     axis = as_float_array(axis, (3,), "axis", dt)
     angle = np.asarray(angle, dtype=dt)
     norm = np.sqrt(np.sum(axis * axis, axis=-1))
     zero = norm == 0
-    if np.any(zero & (np.broadcast_to(angle, np.broadcast_shapes(zero.shape, angle.shape)) != 0)):
+    shape = np.broadcast_shapes(zero.shape, angle.shape)
+    if np.any(zero & (np.broadcast_to(angle, shape) != 0)):
         raise ConventionError("a rotation by a non-zero angle needs a non-zero axis")
     n = axis / np.where(zero, 1, norm)[..., None]
     half = angle / 2
-    return np.concatenate([np.cos(half)[..., None], np.sin(half)[..., None] * n], axis=-1).astype(
-        dt, copy=False
-    )
+    out = np.empty((*shape, 4), dtype=dt)
+    out[..., 0] = np.cos(half)
+    out[..., 1:] = np.sin(half)[..., None] * n
+    return out
 
 
 def quat_to_axis_angle(q: ArrayLike) -> tuple[FloatArray, FloatArray]:
     """The axis (..., 3) and angle (...) in [0, π] of ``q`` (..., 4), which need not be unit.
 
     ``θ = 2·atan2(|u|, |w|)`` (accurate at every angle, unlike ``2·acos(w)`` near 0) and
-    ``n = sign(w) u / |u|``, so the angle is in [0, π] whichever of ``±q`` is given. For the
-    identity (``u = 0``) the axis is ``[1, 0, 0]`` by convention.
+    ``n = ±u / |u|`` with the sign of ``quat_canonical``, so the answer is the same for ``q`` and
+    ``−q`` (at θ = π too) and the angle is in [0, π]. For the identity (``u = 0``) the axis is
+    ``[1, 0, 0]`` by convention.
     """
     q = as_float_array(q, (4,), "q")
     w = q[..., 0]
     u = q[..., 1:]
     s = np.sqrt(np.sum(u * u, axis=-1))
     angle = 2 * np.arctan2(s, np.abs(w))
-    sign = np.where(w < 0, -1, 1).astype(q.dtype)
+    sign = np.where(_flip_mask(q), -1, 1).astype(q.dtype)
     safe = np.where(s == 0, 1, s)
     axis = np.where((s == 0)[..., None], np.array([1, 0, 0], q.dtype), u * (sign / safe)[..., None])
     return axis, angle
@@ -253,10 +279,12 @@ def quat_to_rotvec(q: ArrayLike) -> FloatArray:
     """Rotation vector (angle × axis, angle in [0, π]) of a unit quaternion. (..., 4) → (..., 3).
 
     ``2·atan2(|u|, |w|) · sign(w) u/|u|``: accurate at every angle, including θ → 0 (the factor
-    tends to 2/|w|) and θ = π (``w = 0``), where ``2·acos(w)`` based formulas lose digits.
+    tends to 2/|w|) and θ = π (``w = 0``), where ``2·acos(w)`` based formulas lose digits. ``q`` and
+    ``−q`` give the same vector; at exactly θ = π it is the one of ``±π n`` that
+    ``quat_canonical`` picks.
     """
     q = as_float_array(q, (4,), "q")
-    q = np.where(q[..., :1] < 0, -q, q)
+    q = np.where(_flip_mask(q)[..., None], -q, q)
     u = q[..., 1:]
     s = np.sqrt(np.sum(u * u, axis=-1))
     w = q[..., 0]
@@ -279,7 +307,7 @@ def random_quat(
     """
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     shape = () if n is None else ((n,) if isinstance(n, int | np.integer) else tuple(n))
-    g = gen.standard_normal(shape + (4,))
+    g = gen.standard_normal((*shape, 4))
     norm = np.sqrt(np.sum(g * g, axis=-1, keepdims=True))
     while np.any(norm < 1e-12):  # probability ~0, but never divide by zero
         redo = (norm < 1e-12)[..., 0]
@@ -298,13 +326,15 @@ def quat_slerp(p: ArrayLike, q: ArrayLike, t: ArrayLike) -> FloatArray:
     ``[cos(tΩ), sin(tΩ) n]``; ``sin(tΩ)/sin(Ω)`` is evaluated as ``t·sinc(tΩ)/sinc(Ω)`` so that
     equal inputs are exact. The rotation angle varies linearly in ``t`` (Shoemake 1985).
     """
-    dt = result_dtype(p, q, t)
+    dt = result_dtype(p, q) if _is_python_number(t) else result_dtype(p, q, t)
     p = as_float_array(p, (4,), "p", dt)
     q = as_float_array(q, (4,), "q", dt)
     t = np.asarray(t, dtype=dt)
     d = quat_multiply(quat_conjugate(p), q)
     d = np.where(d[..., :1] < 0, -d, d)
-    omega = np.arctan2(np.sqrt(np.sum(d[..., 1:] ** 2, axis=-1)), d[..., 0])  # half the relative rotation angle, in [0, π/2]
+    omega = np.arctan2(
+        np.sqrt(np.sum(d[..., 1:] ** 2, axis=-1)), d[..., 0]
+    )  # half the relative rotation angle, in [0, π/2]
     scale = t * np.sinc(t * omega / np.pi) / np.sinc(omega / np.pi)  # sin(tΩ)/sin(Ω)
     power = np.concatenate(
         [np.cos(t * omega)[..., None], scale[..., None] * d[..., 1:]],
