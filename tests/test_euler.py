@@ -19,6 +19,8 @@ from scipy.spatial.transform import Rotation
 from reference_impl.conventions import ConventionError
 from reference_impl.euler import elementary_rotation, euler_to_matrix, matrix_to_euler
 
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
 INTRINSIC = ["".join(s) for s in itertools.product("XYZ", repeat=3) if s[0] != s[1] != s[2]]
 PROPER = [s for s in INTRINSIC if s[0] == s[2]]
 SEQUENCES = INTRINSIC + [s.lower() for s in INTRINSIC]

@@ -49,6 +49,8 @@ from reference_impl.quaternion import (
     rotvec_to_quat,
 )
 
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
 EPS = np.finfo(np.float64).eps
 TOL = 1e-14  # float64 results that are a handful of roundings away from the oracle
 IDENTITY = np.array([1.0, 0.0, 0.0, 0.0])

@@ -39,6 +39,8 @@ from reference_impl.so3 import (
     vee,
 )
 
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
 EPS = np.finfo(np.float64).eps
 SQRT2 = np.sqrt(2.0)
 
