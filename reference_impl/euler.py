@@ -211,10 +211,10 @@ def _matrix_to_euler_kernel(
         locked = rc < 16 * eps
         b = np.arctan2(sin_b, cos_b)
         cang = np.arctan2(yc, xc)
-        np.copyto(cang, 0.0, where=locked)
-        free = ~locked
-        cos_c = np.divide(xc, rc, out=np.ones_like(rc), where=free)
-        sin_c = np.divide(yc, rc, out=np.zeros_like(rc), where=free)
+        cang = np.where(locked, 0.0, cang)
+        rc_safe = np.where(locked, 1.0, rc)
+        cos_c = np.where(locked, 1.0, xc / rc_safe)
+        sin_c = np.where(locked, 0.0, yc / rc_safe)
         rb = np.sqrt(sin_b * sin_b + cos_b * cos_b)
         J = _sym_elementary(j, cos_b / rb, sin_b / rb)
         L = _sym_elementary(i if proper else k, cos_c, sin_c)

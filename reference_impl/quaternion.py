@@ -180,15 +180,15 @@ def _k_from_matrix(c: FloatArray, o: FloatArray) -> None:
     k2 = d2 > best
     k3 = d3 > np.maximum(best, d2, out=best)
     rows = ((d0, a, b, cc), (a, d1, e, f), (b, e, d2, g), (cc, f, g, d3))
-    for comp in range(4):
-        oc = o[comp]
-        np.copyto(oc, rows[0][comp])
-        for k, mask in ((1, k1), (2, k2), (3, k3)):  # a later (larger) branch overwrites
-            np.copyto(oc, rows[k][comp], where=mask)
+    for comp in range(4):  # a later (larger) branch takes precedence
+        o[comp] = np.where(
+            k3,
+            rows[3][comp],
+            np.where(k2, rows[2][comp], np.where(k1, rows[1][comp], rows[0][comp])),
+        )
     w, x, y, z = o
     scale = 1.0 / np.sqrt(w * w + x * x + y * y + z * z)
-    np.negative(scale, out=scale, where=_flip_rows(w, x, y, z))
-    o *= scale
+    o *= np.where(_flip_rows(w, x, y, z), -scale, scale)
 
 
 def _k_rotvec_to_quat(c: FloatArray, o: FloatArray) -> None:
@@ -196,7 +196,7 @@ def _k_rotvec_to_quat(c: FloatArray, o: FloatArray) -> None:
     theta = np.sqrt(x * x + y * y + z * z)
     sin_half, o[0] = _sincos(0.5 * theta)
     # sin(θ/2)/θ, whose limit 1/2 is exact for θ ≤ 1e-300 (and θ/2 would lose bits below that)
-    f = np.divide(sin_half, theta, out=np.full_like(theta, 0.5), where=theta > 1e-300)
+    f = np.where(theta > 1e-300, sin_half / np.maximum(theta, 1e-300), 0.5)
     np.multiply(f, c, out=o[1:])
 
 
@@ -205,11 +205,11 @@ def _k_to_rotvec(c: FloatArray, o: FloatArray) -> None:
     flip = _flip_rows(w, x, y, z)
     aw = np.abs(w)
     s = np.sqrt(x * x + y * y + z * z)
-    # 2·atan2(|u|, |w|)/|u|, and its limit 2/|w| where u = 0 (2 for a zero quaternion)
+    # 2·atan2(|u|, |w|)/|u|, and its limit 2/|w| where |u|² underflows to 0 (|u| < 1e-154)
     pos = s > 0
-    f = np.divide(2.0, aw, out=np.full_like(s, 2.0), where=~pos & (aw > 0))
-    np.divide(2.0 * np.arctan2(s, aw), s, out=f, where=pos)
-    np.negative(f, out=f, where=flip)
+    limit = 2.0 / np.maximum(aw, np.finfo(aw.dtype).tiny)
+    f = np.where(pos, 2.0 * np.arctan2(s, aw) / np.where(pos, s, 1.0), limit)
+    f = np.where(flip, -f, f)
     np.multiply(f, c[1:], out=o)
 
 
@@ -224,8 +224,9 @@ def _k_slerp(c: FloatArray, o: FloatArray) -> None:
     omega = np.arctan2(sv, np.abs(dw))  # half the angle from p to q, in [0, π/2]
     # power (p* ⊗ q)^t of the representative with w ≥ 0 (the shorter arc): [cos tΩ, sin tΩ n̂]
     sin_tw, ew = _sincos(t * omega)
-    scale = np.divide(sin_tw, sv, out=np.zeros_like(sv), where=sv > 0)
-    np.negative(scale, out=scale, where=dw < 0)
+    pos = sv > 0
+    scale = np.where(pos, sin_tw / np.where(pos, sv, 1.0), 0.0)
+    scale = np.where(dw < 0, -scale, scale)
     ex, ey, ez = scale * dx, scale * dy, scale * dz
     o[0] = pw * ew - px * ex - py * ey - pz * ez
     o[1] = pw * ex + px * ew + py * ez - pz * ey

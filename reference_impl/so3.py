@@ -232,5 +232,5 @@ def quat_geodesic_distance(q1: ArrayLike, q2: ArrayLike) -> FloatArray:
     dm = _rowwise_norm(a, b, 4, -1.0, dt)
     dp = _rowwise_norm(a, b, 4, 1.0, dt)
     lo, hi = np.minimum(dm, dp), np.maximum(dm, dp)
-    ratio = np.divide(lo, hi, out=np.zeros_like(lo), where=hi > 0)
+    ratio = np.where(hi > 0, lo / np.where(hi > 0, hi, 1.0), 0.0)
     return (4.0 * np.arctan(ratio)).reshape(batch)
