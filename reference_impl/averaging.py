@@ -28,7 +28,7 @@ Each function minimises ``Σᵢ wᵢ d(R, Rᵢ)^p`` for its metric:
 The iterations run on unit quaternions, stored as four contiguous rows ``Q`` (..., 4, N): the
 relative rotations ``q̄* ⊗ qᵢ`` of all the data are one 4×4 matrix product ``L(q̄*) Q`` (the
 Hamilton product is linear in its right factor), and the weighted sums of tangent vectors are
-matrix–vector products. The answer is the same rotation as with matrices.
+matrix–vector products (``np.einsum``). The answer is the same rotation as with matrices.
 An iteration that reaches ``max_iter`` without meeting ``tol`` warns (``RuntimeWarning``).
 """
 
@@ -40,7 +40,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from reference_impl.conventions import ConventionError, FloatArray, as_float_array, result_dtype
-from reference_impl.quaternion import matrix_to_quat, quat_multiply, quat_to_matrix, rotvec_to_quat
+from reference_impl.quaternion import (
+    _blockwise,
+    _k_from_matrix,
+    quat_multiply,
+    quat_to_matrix,
+    rotvec_to_quat,
+)
 
 __all__ = ["chordal_mean", "geodesic_mean", "geodesic_median", "quaternion_mean"]
 
@@ -69,11 +75,16 @@ def _weights(weights: ArrayLike | None, batch: tuple[int, ...]) -> FloatArray | 
     return w
 
 
+# The sums over the data are written with np.einsum, which runs NumPy's own
+# single-threaded loops: BLAS calls on these skinny shapes are no faster, and a multithreaded BLAS
+# can stall for milliseconds per call on a busy machine.
+
+
 def _weighted_sum(X: FloatArray, w: FloatArray | None) -> FloatArray:
-    """Σᵢ wᵢ X[..., :, i] for X (..., k, N) → (..., k) (a matrix–vector product)."""
+    """Σᵢ wᵢ X[..., :, i] for X (..., k, N) → (..., k)."""
     if w is None:
-        return X.sum(axis=-1)
-    return np.matmul(X, w[..., None])[..., 0]
+        return np.einsum("...kn->...k", X)
+    return np.einsum("...kn,...n->...k", X, w)
 
 
 def _canonical(q: FloatArray) -> FloatArray:
@@ -97,25 +108,33 @@ def _left_conj(p: FloatArray) -> FloatArray:
 def _relative(qbar: FloatArray, Q: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
     """The rotations ``q̄* ⊗ qᵢ`` for Q (..., 4, N): their vector parts (..., 3, N), the norms
     ``s = |u|`` and the angles ``θ = 2·atan2(|u|, |w|)`` (..., N), and the signs of w."""
-    r = np.matmul(_left_conj(qbar), Q)
+    r = np.einsum("...ij,...jn->...in", _left_conj(qbar), Q)
     rw, rv = r[..., 0, :], r[..., 1:, :]
     s = np.sqrt(np.sum(rv * rv, axis=-2))
     theta = 2.0 * np.arctan2(s, np.abs(rw))
-    # the log vector is vᵢ = θ sign(w) u/|u| (θ ∈ [0, π]), with u·2/|w| as |u| → 0
-    coef = np.where(s > 0, theta / np.where(s > 0, s, 1.0), 2.0 / np.maximum(np.abs(rw), TINY))
-    coef = np.where(rw < 0, -coef, coef)
+    # the log vector is vᵢ = θ sign(w) u/|u| (θ ∈ [0, π]); 0 where |u|² underflows (|u| < 1e-154)
+    coef = np.copysign(theta / np.maximum(s, TINY), rw)
     return rv, theta, coef
 
 
 def _quat_rows(qs: FloatArray) -> FloatArray:
-    """(..., N, 4) → (..., 4, N) (a view; BLAS reads it as a transposed matrix)."""
-    return np.swapaxes(qs, -1, -2)
+    """(..., N, 4) → (..., 4, N), contiguous."""
+    return np.ascontiguousarray(np.swapaxes(qs, -1, -2))
+
+
+def _matrix_quat_rows(R: FloatArray) -> FloatArray:
+    """``matrix_to_quat`` of Rs (..., N, 3, 3), written straight into rows Q (..., 4, N)."""
+    rows = _blockwise(_k_from_matrix, [R.reshape(-1, 9)], 4, F64, rows_out=True)
+    return np.moveaxis(rows.reshape((4, *R.shape[:-2])), 0, -2)
 
 
 def _chordal_start(Q: FloatArray, w: FloatArray | None) -> FloatArray:
     """Top eigenvector of Σ wᵢ qᵢ qᵢᵀ (..., 4): the chordal L2 mean as a quaternion."""
     Qw = Q if w is None else Q * w[..., None, :]
-    M = np.matmul(Qw, np.swapaxes(Q, -1, -2))
+    M = np.empty((*Q.shape[:-2], 4, 4))
+    for i in range(4):  # Σᵢ wᵢ qᵢ qᵢᵀ, its 10 distinct entries as dot products of rows
+        for j in range(i, 4):
+            M[..., i, j] = M[..., j, i] = np.einsum("...n,...n->...", Qw[..., i, :], Q[..., j, :])
     _, vecs = np.linalg.eigh(M)
     return _canonical(vecs[..., :, -1])
 
@@ -151,8 +170,10 @@ def chordal_mean(Rs: ArrayLike, weights: ArrayLike | None = None) -> FloatArray:
     """
     R, dt = _rotation_sets(Rs)
     w = _weights(weights, R.shape[:-2])
-    flat = R.reshape((*R.shape[:-3], R.shape[-3], 9))
-    M = _weighted_sum(np.swapaxes(flat, -1, -2), w).reshape((*R.shape[:-3], 3, 3))
+    if w is None:
+        M = np.einsum("...nij->...ij", R)
+    else:
+        M = np.einsum("...n,...nij->...ij", w, R)
     U, _, Vt = np.linalg.svd(M)
     d = np.sign(np.linalg.det(U @ Vt))
     d = np.where(d == 0, 1, d)
@@ -169,24 +190,35 @@ def quaternion_mean(
     For unit ``q``, ``d_quat(q, qᵢ)² = 2 − 2|q·qᵢ|``: the mean maximises ``Σ wᵢ |q·qᵢ|`` and is
     the normalised sum ``Σ wᵢ sᵢ qᵢ`` with signs ``sᵢ = sign(q·qᵢ)`` that agree with it. Starting
     from the chordal mean's hemisphere, sum, re-align signs, and repeat until they settle (each
-    round increases the objective, so it terminates).
+    round increases the objective, so it terminates). The signs cannot have changed, and no
+    re-alignment pass is needed, when every ``|q·qᵢ|`` exceeds twice the last move of ``q``.
+
+    Implementation: the data stay (..., N, 4); ``Σ wᵢ qᵢ qᵢᵀ``, the dot products ``q·qᵢ`` and the
+    signed sums are matrix products (BLAS), as in scipy's ``Rotation.mean``.
     """
     dt = result_dtype(qs)
     qa = as_float_array(qs, (4,), "qs", F64)
     if qa.ndim < 2:
         raise ConventionError(f"qs must have shape (..., N, 4); got {qa.shape}")
     w = _weights(weights, qa.shape[:-1])
-    Q = _quat_rows(qa)
-    qbar = _chordal_start(Q, w)
-    ones = np.ones(qa.shape[:-1]) if w is None else w
-    neg = np.matmul(qbar[..., None, :], Q)[..., 0, :] < 0
+    ww = np.ones(qa.shape[:-1]) if w is None else w
+    qw = qa if w is None else qa * w[..., None]
+    _, vecs = np.linalg.eigh(np.matmul(np.swapaxes(qw, -1, -2), qa))  # Σ wᵢ qᵢ qᵢᵀ
+    qbar = vecs[..., :, -1]
+    dots = np.matmul(qa, qbar[..., None])[..., 0]  # q·qᵢ
+    signed = np.copysign(ww, dots)  # wᵢ sᵢ
     for _ in range(max_iter):
-        total = _weighted_sum(Q, np.where(neg, -ones, ones))
-        qbar = total / np.sqrt(np.sum(total * total, axis=-1, keepdims=True))
-        new = np.matmul(qbar[..., None, :], Q)[..., 0, :] < 0
-        if np.array_equal(new, neg):
+        total = np.matmul(signed[..., None, :], qa)[..., 0, :]
+        new = total / np.sqrt(np.sum(total * total, axis=-1, keepdims=True))
+        moved = float(np.sqrt(np.sum((new - qbar) ** 2, axis=-1)).max(initial=0.0))
+        qbar = new
+        if np.abs(dots).min(initial=np.inf) > 2 * moved:
+            break  # each q·qᵢ changed by at most ‖Δq‖ < |q·qᵢ|: no sign can have changed
+        dots = np.matmul(qa, qbar[..., None])[..., 0]
+        new_signed = np.copysign(ww, dots)
+        if np.array_equal(new_signed, signed):
             break
-        neg = new
+        signed = new_signed
     return _canonical(qbar).astype(dt, copy=False)
 
 
@@ -202,13 +234,13 @@ def geodesic_mean(
     """
     R, dt = _rotation_sets(Rs)
     w = _weights(weights, R.shape[:-2])
-    Q = _quat_rows(matrix_to_quat(R))
+    Q = _matrix_quat_rows(R)
     wsum = float(R.shape[-3]) if w is None else np.sum(w, axis=-1, keepdims=True)
     qbar = _chordal_start(Q, w)
     step = np.inf
     for _ in range(max_iter):
         rv, _, coef = _relative(qbar, Q)
-        r = _weighted_sum(rv * coef[..., None, :], w) / wsum
+        r = _weighted_sum(rv, coef if w is None else w * coef) / wsum
         qbar = _step(qbar, r)
         step = float(np.sqrt(np.sum(r * r, axis=-1)).max(initial=0.0))
         if step < tol:
@@ -229,7 +261,7 @@ def _data_point_is_median(
     far = theta > on_point
     ww = np.ones(theta.shape) if w is None else w
     unit = np.where(far, ww * coef / np.where(far, theta, 1.0), 0.0)  # wᵢ vᵢ/‖vᵢ‖ = unit·u
-    rho = _weighted_sum(rv * unit[..., None, :], None)
+    rho = _weighted_sum(rv, unit)
     eta = np.sum(np.where(far, 0.0, ww), axis=-1)
     return np.sqrt(np.sum(rho * rho, axis=-1)) <= eta, qj
 
@@ -248,8 +280,8 @@ def _newton_candidate(
     metric has constant curvature 1/4)."""
     a = np.where(far, ww * 0.5 / np.tan(0.5 * np.where(far, theta, 1.0)), 0.0)
     U = rv * np.where(far, coef / np.where(far, theta, 1.0), 0.0)[..., None, :]
-    H = np.sum(a, axis=-1)[..., None, None] * np.eye(3) - np.matmul(
-        U * a[..., None, :], np.swapaxes(U, -1, -2)
+    H = np.sum(a, axis=-1)[..., None, None] * np.eye(3) - np.einsum(
+        "...in,...jn->...ij", U * a[..., None, :], U
     )
     H = H + 1e-14 * np.trace(H, axis1=-2, axis2=-1)[..., None, None] * np.eye(3)
     delta = np.linalg.solve(H, rho[..., None])[..., 0]
@@ -282,7 +314,7 @@ def geodesic_median(
     """
     R, dt = _rotation_sets(Rs)
     w = _weights(weights, R.shape[:-2])
-    Q = _quat_rows(matrix_to_quat(R))
+    Q = _matrix_quat_rows(R)
     on_point = 1e-12
     qbar = _chordal_start(Q, w)
     batch = qbar.shape[:-1]
@@ -295,7 +327,7 @@ def geodesic_median(
         rv, theta, coef = _relative(qbar, Q)
         far = theta > on_point
         inv = np.where(far, ww / np.where(far, theta, 1.0), 0.0)  # wᵢ/‖vᵢ‖
-        rho = _weighted_sum(rv * (inv * coef)[..., None, :], None)  # Σ wᵢ vᵢ/‖vᵢ‖
+        rho = _weighted_sum(rv, inv * coef)  # Σ wᵢ vᵢ/‖vᵢ‖
         delta = rho / np.maximum(np.sum(inv, axis=-1), TINY)[..., None]
         eta = np.sum(np.where(far, 0.0, ww), axis=-1)
         rho_norm = np.sqrt(np.sum(rho * rho, axis=-1))

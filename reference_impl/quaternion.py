@@ -61,15 +61,22 @@ def _batch_rows(a: FloatArray, batch: tuple[int, ...], trailing: tuple[int, ...]
     return np.broadcast_to(a, batch + trailing).reshape(-1, math.prod(trailing))
 
 
-def _blockwise(kernel: Kernel, inputs: list[FloatArray], width: int, dtype: np.dtype) -> FloatArray:
-    """Evaluate ``kernel`` over the rows of ``inputs`` (each (n, kᵢ)) → (n, width).
+def _blockwise(
+    kernel: Kernel,
+    inputs: list[FloatArray],
+    width: int,
+    dtype: np.dtype,
+    rows_out: bool = False,
+) -> FloatArray:
+    """Evaluate ``kernel`` over the rows of ``inputs`` (each (n, kᵢ)) → (n, width), or
+    (width, n) with ``rows_out``.
 
     ``kernel(c, o)`` gets the block's components as rows ``c`` (Σkᵢ, m) — the first input's
     coordinates first — which it may overwrite, and writes its ``width`` result rows into
     ``o`` (width, m).
     """
     n = inputs[0].shape[0]
-    out = np.empty((n, width), dtype=dtype)
+    out = np.empty((width, n) if rows_out else (n, width), dtype=dtype)
     m = min(n, _BLOCK)
     if m == 0:
         return out
@@ -84,7 +91,7 @@ def _blockwise(kernel: Kernel, inputs: list[FloatArray], width: int, dtype: np.d
             np.copyto(c[row : row + k], x[start:stop].T)
             row += k
         kernel(c, o)
-        np.copyto(out[start:stop].T, o)
+        np.copyto(out[:, start:stop] if rows_out else out[start:stop].T, o)
     return out
 
 
