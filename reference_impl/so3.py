@@ -87,15 +87,15 @@ def _k_exp(c: FloatArray, o: FloatArray) -> None:
     wx, wy, wz = w * x2, w * y2, w * z2
     xx, xy, xz = x * x2, x * y2, x * z2
     yy, yz, zz = y * y2, y * z2, z * z2
-    o[0] = 1.0 - (yy + zz)
-    o[1] = xy - wz
-    o[2] = xz + wy
-    o[3] = xy + wz
-    o[4] = 1.0 - (xx + zz)
-    o[5] = yz - wx
-    o[6] = xz - wy
-    o[7] = yz + wx
-    o[8] = 1.0 - (xx + yy)
+    np.subtract(1.0, yy + zz, out=o[0])
+    np.subtract(xy, wz, out=o[1])
+    np.add(xz, wy, out=o[2])
+    np.add(xy, wz, out=o[3])
+    np.subtract(1.0, xx + zz, out=o[4])
+    np.subtract(yz, wx, out=o[5])
+    np.subtract(xz, wy, out=o[6])
+    np.add(yz, wx, out=o[7])
+    np.subtract(1.0, xx + yy, out=o[8])
 
 
 def _k_log(c: FloatArray, o: FloatArray) -> None:
@@ -112,14 +112,26 @@ def _k_angle(c: FloatArray, o: FloatArray) -> None:
 
 
 def _k_geodesic(c: FloatArray, o: FloatArray) -> None:
-    # rows a_i = (a[3i], a[3i+1], a[3i+2]) of R1 and b_i of R2
-    a0, a1, a2, a3, a4, a5, a6, a7, a8, b0, b1, b2, b3, b4, b5, b6, b7, b8 = c
-    trace = a0 * b0 + a1 * b1 + a2 * b2 + a3 * b3 + a4 * b4 + a5 * b5 + a6 * b6 + a7 * b7
-    trace += a8 * b8
-    cx = (a1 * b2 - a2 * b1) + (a4 * b5 - a5 * b4) + (a7 * b8 - a8 * b7)  # Σ a_i × b_i
-    cy = (a2 * b0 - a0 * b2) + (a5 * b3 - a3 * b5) + (a8 * b6 - a6 * b8)
-    cz = (a0 * b1 - a1 * b0) + (a3 * b4 - a4 * b3) + (a6 * b7 - a7 * b6)
-    o[0] = np.arctan2(np.sqrt(cx * cx + cy * cy + cz * cz), trace - 1.0)
+    a, b = c[:9], c[9:]  # the rows of R1 are a[0:3], a[3:6], a[6:9]; of R2, b[…]
+    cos2 = a[0] * b[0]  # tr(R1ᵀR2) − 1 = 2 cos θ
+    for k in range(1, 9):
+        cos2 += a[k] * b[k]
+    cos2 -= 1.0
+    sx = np.zeros_like(cos2)  # Σᵢ r1ᵢ × r2ᵢ, of norm 2 sin θ
+    sy = np.zeros_like(cos2)
+    sz = np.zeros_like(cos2)
+    for i in (0, 3, 6):
+        a0, a1, a2, b0, b1, b2 = a[i], a[i + 1], a[i + 2], b[i], b[i + 1], b[i + 2]
+        sx += a1 * b2
+        sx -= a2 * b1
+        sy += a2 * b0
+        sy -= a0 * b2
+        sz += a0 * b1
+        sz -= a1 * b0
+    sx *= sx
+    sx += sy * sy
+    sx += sz * sz
+    np.arctan2(np.sqrt(sx, out=sx), cos2, out=o[0])
 
 
 def _rowwise_norm(a: FloatArray, b: FloatArray, k: int, sign: float, dtype: np.dtype) -> FloatArray:
