@@ -1,7 +1,7 @@
 """Benchmark of ``reference_impl``'s rotation functions against scipy's ``Rotation`` and roma.
 
     PYTHONPATH=. python bench/bench_rotations.py [--n 1000000] [--n-means 100000] [--repeat 7]
-                                                 [--only quat_rotate,so3_log,...]
+                                                 [--only quat_rotate,so3_log,...] [--reuse-memory]
 
 Every batched operation runs on ``--n`` inputs (10⁶) and every mean on ``--n-means`` rotations
 (10⁵), all in float64, in one process. Method:
@@ -19,6 +19,10 @@ Every batched operation runs on ``--n`` inputs (10⁶) and every mean on ``--n-m
   against the faster peer as configured by default.
 * Before timing, each peer's result is checked against ours (max abs difference, up to the sign
   of quaternions), so that like is compared with like.
+* Every call returns a fresh output (72 MB for 10⁶ matrices), and first-touch page faults can
+  cost as much as the arithmetic and vary with the machine's memory state. ``--reuse-memory``
+  re-runs the script under glibc malloc settings that keep freed memory mapped, which times the
+  computation alone (for every library alike).
 
 Targets: every operation at least as fast as the faster peer (ratio ours/peer ≤ 1);
 ``quat_rotate`` within 1.5× of a plain ``einsum`` of precomputed matrices; ``geodesic_mean`` of
@@ -30,6 +34,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -75,6 +80,14 @@ def as_np(x: object) -> np.ndarray:
     if isinstance(x, Rotation):
         return x.as_matrix()
     return np.asarray(x)
+
+
+# glibc settings for --reuse-memory: large blocks come from the heap and stay mapped after free.
+REUSE_MEMORY_ENV = {
+    "MALLOC_MMAP_THRESHOLD_": str(1 << 32),
+    "MALLOC_TRIM_THRESHOLD_": str(1 << 36),
+    "MALLOC_TOP_PAD_": str(1 << 30),
+}
 
 
 def max_diff(a: object, b: object, quat: bool = False) -> float:
@@ -447,14 +460,24 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=7, help="timed runs per implementation")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--only", default="", help="comma-separated operation names")
+    ap.add_argument(
+        "--reuse-memory",
+        action="store_true",
+        help="run under glibc malloc settings that keep freed memory mapped, so that fresh "
+        "outputs do not page-fault: times the computation alone, for every library alike",
+    )
     args = ap.parse_args()
+    if args.reuse_memory and "MALLOC_MMAP_THRESHOLD_" not in os.environ:
+        env = dict(os.environ, **REUSE_MEMORY_ENV)
+        os.execve(sys.executable, [sys.executable, *sys.argv], env)
 
     cases = build_cases(args.n, args.n_means, args.seed)
     if args.only:
         keep = set(args.only.split(","))
         cases = [c for c in cases if c.name in keep or c.name.split()[0] in keep]
 
-    print(f"# Rotation benchmark ({time.strftime('%Y-%m-%d %H:%M')})")
+    mode = "memory reused (no page faults)" if args.reuse_memory else "default allocation"
+    print(f"# Rotation benchmark ({time.strftime('%Y-%m-%d %H:%M')}, {mode})")
     print(
         f"numpy {np.__version__}, scipy {scipy.__version__}, "
         + (
