@@ -40,6 +40,14 @@ G. G. Slabaugh, "Computing Euler angles from a rotation matrix" (Figure 1), gene
 axis order; as in Slabaugh's gimbal-lock branch, when the middle angle makes the first and last
 axes coincide the last angle is set to 0, and computing the first as the residual makes the
 answer's matrix round-trip to rounding error at (and near) gimbal lock.
+
+Implementation: both directions run blockwise on contiguous component rows (as in
+``reference_impl.quaternion``). The three elementary rotations are multiplied entry by entry,
+skipping the products with their constant 0 and 1 entries, with ``sin`` and ``cos`` from one
+vectorised ``tan`` (``quaternion._sincos``). In the inverse direction no trigonometric function
+but ``arctan2`` is called: the residual first angle is read off ``R (J L)ᵀ``, with ``J L`` the
+product of the middle and last elementary rotations built from the cosines and sines of ``b``
+and ``c`` as they are read off the matrix.
 """
 
 from __future__ import annotations
@@ -48,6 +56,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from reference_impl.conventions import ConventionError, FloatArray, as_float_array
+from reference_impl.quaternion import Kernel, _apply, _sincos
 
 __all__ = ["elementary_rotation", "euler_to_matrix", "matrix_to_euler"]
 
@@ -86,13 +95,71 @@ def elementary_rotation(axis: int, angle: ArrayLike) -> FloatArray:
         angle = angle.astype(np.float64)
     c, s = np.cos(angle), np.sin(angle)
     u, v = (axis + 1) % 3, (axis + 2) % 3
-    out = np.zeros(angle.shape + (3, 3), dtype=angle.dtype)
+    out = np.zeros((*angle.shape, 3, 3), dtype=angle.dtype)
     out[..., axis, axis] = 1
     out[..., u, u] = c
     out[..., v, v] = c
     out[..., v, u] = s
     out[..., u, v] = -s
     return out
+
+
+# A 3×3 matrix whose entries are rows of a block (arrays) or the constants 0.0 and 1.0, so that
+# products of elementary rotations cost only the multiplications that are not by 0 or 1.
+Entry = FloatArray | float
+SymMatrix = list[list[Entry]]
+
+
+def _mul(x: Entry, y: Entry) -> Entry:
+    if isinstance(x, float):
+        return 0.0 if x == 0.0 else (y if x == 1.0 else x * y)
+    if isinstance(y, float):
+        return 0.0 if y == 0.0 else (x if y == 1.0 else x * y)
+    return x * y
+
+
+def _add(x: Entry, y: Entry) -> Entry:
+    if isinstance(x, float) and x == 0.0:
+        return y
+    if isinstance(y, float) and y == 0.0:
+        return x
+    return x + y
+
+
+def _sym_elementary(axis: int, cos: Entry, sin: Entry) -> SymMatrix:
+    """``elementary_rotation(axis, ·)`` with the given cosine and sine."""
+    m: SymMatrix = [[0.0] * 3 for _ in range(3)]
+    u, v = (axis + 1) % 3, (axis + 2) % 3
+    m[axis][axis] = 1.0
+    m[u][u] = m[v][v] = cos
+    m[v][u] = sin
+    m[u][v] = -sin
+    return m
+
+
+def _sym_matmul(A: SymMatrix, B: SymMatrix) -> SymMatrix:
+    out: SymMatrix = [[0.0] * 3 for _ in range(3)]
+    for r in range(3):
+        for c in range(3):
+            acc: Entry = 0.0
+            for k in range(3):
+                acc = _add(acc, _mul(A[r][k], B[k][c]))
+            out[r][c] = acc
+    return out
+
+
+def _euler_to_matrix_kernel(axes: tuple[int, int, int], reverse: bool, transpose: bool) -> Kernel:
+    def kernel(c: FloatArray, o: FloatArray) -> None:
+        angles = c[::-1] if reverse else c
+        factors = [
+            _sym_elementary(ax, *_sincos(t)[::-1]) for ax, t in zip(axes, angles, strict=True)
+        ]
+        M = _sym_matmul(_sym_matmul(factors[0], factors[1]), factors[2])
+        for r in range(3):
+            for col in range(3):
+                o[3 * r + col] = M[col][r] if transpose else M[r][col]
+
+    return kernel
 
 
 def euler_to_matrix(angles: ArrayLike, convention: str = "ZYZ") -> FloatArray:
@@ -104,18 +171,64 @@ def euler_to_matrix(angles: ArrayLike, convention: str = "ZYZ") -> FloatArray:
     """
     seq, transpose = _parse(convention)
     angles = as_float_array(angles, (3,), "angles")
-    if convention.islower() and convention.lower() not in _NAMED:
-        angles = angles[..., ::-1]
-    i, j, k = (_AXES[c] for c in seq.lower())
-    R = elementary_rotation(i, angles[..., 0])
-    R = R @ elementary_rotation(j, angles[..., 1])
-    R = R @ elementary_rotation(k, angles[..., 2])
-    return np.swapaxes(R, -1, -2).copy() if transpose else R
+    reverse = convention.islower() and convention.lower() not in _NAMED
+    axes = (_AXES[seq[0].lower()], _AXES[seq[1].lower()], _AXES[seq[2].lower()])
+    kernel = _euler_to_matrix_kernel(axes, reverse, transpose)
+    return _apply(kernel, [(angles, (3,))], (3, 3), angles.dtype)
 
 
 def _parity(i: int, j: int, k: int) -> int:
     """+1 when (i, j, k) is a cyclic order of (0, 1, 2) (right-handed), −1 otherwise."""
     return 1 if (j - i) % 3 == 1 else -1
+
+
+def _matrix_to_euler_kernel(
+    axes: tuple[int, int, int], reverse: bool, transpose: bool, eps: float
+) -> Kernel:
+    i, j, k = axes
+    proper = i == k
+    if proper:
+        k = 3 - i - j
+    s = float(_parity(i, j, k))
+    u, v = (i + 1) % 3, (i + 2) % 3
+
+    def kernel(c: FloatArray, o: FloatArray) -> None:
+        def R(r: int, col: int) -> FloatArray:
+            return c[3 * col + r] if transpose else c[3 * r + col]
+
+        if proper:
+            # R = Ri(a) Rj(b) Ri(c): R[i,i] = cos b, |(R[i,j], R[i,k])| = sin b ≥ 0
+            sin_b = np.sqrt(R(i, j) * R(i, j) + R(i, k) * R(i, k))
+            cos_b = R(i, i)
+            yc, xc = R(i, j), s * R(i, k)
+            rc = sin_b
+        else:
+            # R = Ri(a) Rj(b) Rk(c): R[i,k] = s sin b, |(R[i,i], R[i,j])| = cos b ≥ 0
+            cos_b = np.sqrt(R(i, i) * R(i, i) + R(i, j) * R(i, j))
+            sin_b = s * R(i, k)
+            yc, xc = -s * R(i, j), R(i, i)
+            rc = cos_b
+        locked = rc < 16 * eps
+        b = np.arctan2(sin_b, cos_b)
+        cang = np.arctan2(yc, xc)
+        cang = np.where(locked, 0.0, cang)
+        rc_safe = np.where(locked, 1.0, rc)
+        cos_c = np.where(locked, 1.0, xc / rc_safe)
+        sin_c = np.where(locked, 0.0, yc / rc_safe)
+        rb = np.sqrt(sin_b * sin_b + cos_b * cos_b)
+        J = _sym_elementary(j, cos_b / rb, sin_b / rb)
+        L = _sym_elementary(i if proper else k, cos_c, sin_c)
+        # g = row u of J·L; the residual R (J L)ᵀ = Ri(a) has (v, u) entry sin a, (u, u) cos a
+        g = _sym_matmul(J, L)[u]
+        sin_a: Entry = 0.0
+        cos_a: Entry = 0.0
+        for col in range(3):
+            sin_a = _add(sin_a, _mul(R(v, col), g[col]))
+            cos_a = _add(cos_a, _mul(R(u, col), g[col]))
+        a = np.arctan2(np.asarray(sin_a, dtype=c.dtype), np.asarray(cos_a, dtype=c.dtype))
+        o[0], o[1], o[2] = (cang, b, a) if reverse else (a, b, cang)
+
+    return kernel
 
 
 def matrix_to_euler(R: ArrayLike, convention: str = "ZYZ") -> FloatArray:
@@ -128,33 +241,8 @@ def matrix_to_euler(R: ArrayLike, convention: str = "ZYZ") -> FloatArray:
     """
     seq, transpose = _parse(convention)
     R = as_float_array(R, (3, 3), "R")
-    if transpose:
-        R = np.swapaxes(R, -1, -2)
-    i, j, k = (_AXES[c] for c in seq.lower())
-    proper = i == k
-    if proper:
-        k = 3 - i - j
-    s = _parity(i, j, k)
-    eps = np.finfo(R.dtype).eps
-    if proper:
-        # R = Ri(a) Rj(b) Ri(c): R[i,i] = cos b, |(R[i,j], R[i,k])| = sin b ≥ 0
-        sin_b = np.hypot(R[..., i, j], R[..., i, k])
-        b = np.arctan2(sin_b, R[..., i, i])
-        c = np.arctan2(R[..., i, j], s * R[..., i, k])
-        locked = sin_b < 16 * eps
-    else:
-        # R = Ri(a) Rj(b) Rk(c): R[i,k] = s sin b, |(R[i,i], R[i,j])| = cos b ≥ 0
-        cos_b = np.hypot(R[..., i, i], R[..., i, j])
-        b = np.arctan2(s * R[..., i, k], cos_b)
-        c = np.arctan2(-s * R[..., i, j], R[..., i, i])
-        locked = cos_b < 16 * eps
-    c = np.where(locked, 0, c).astype(R.dtype, copy=False)
-    last = elementary_rotation(i if proper else k, c)
-    # residual M = R · R_last(c)ᵀ · Rj(b)ᵀ = Ri(a); read a off its (v, u) and (u, u) entries
-    M = R @ np.swapaxes(last, -1, -2) @ np.swapaxes(elementary_rotation(j, b), -1, -2)
-    u, v = (i + 1) % 3, (i + 2) % 3
-    a = np.arctan2(M[..., v, u], M[..., u, u])
-    out = np.stack([a, b, c], axis=-1).astype(R.dtype, copy=False)
-    if convention.islower() and convention.lower() not in _NAMED:
-        out = out[..., ::-1].copy()
-    return out
+    reverse = convention.islower() and convention.lower() not in _NAMED
+    axes = (_AXES[seq[0].lower()], _AXES[seq[1].lower()], _AXES[seq[2].lower()])
+    eps = float(np.finfo(R.dtype).eps)
+    kernel = _matrix_to_euler_kernel(axes, reverse, transpose, eps)
+    return _apply(kernel, [(R, (3, 3))], (3,), R.dtype)

@@ -16,6 +16,11 @@ Journal of Computer Vision 103(3), 267–305, doi:10.1007/s11263-012-0601-0 —
 Numerics: angles are always computed with ``atan2`` of a sine and a cosine that are both formed
 without cancellation, never with a bare ``acos`` of the trace, which is 0 for θ < 2e-8 in float64
 (θ < 3e-4 in float32) and loses half its digits near π.
+
+Implementation: the batched maps run blockwise on contiguous component rows, as in
+``reference_impl.quaternion`` (same formulas; see the note there); ``chordal_distance`` and
+``quaternion_distance`` subtract whole contiguous blocks and sum the squares with a
+matrix–vector product.
 """
 
 from __future__ import annotations
@@ -24,7 +29,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from reference_impl.conventions import FloatArray, as_float_array, result_dtype
-from reference_impl.quaternion import matrix_to_quat, quat_to_matrix, quat_to_rotvec, rotvec_to_quat
+from reference_impl.quaternion import (
+    _BLOCK,
+    _apply,
+    _k_from_matrix,
+    _k_rotvec_to_quat,
+    _k_to_rotvec,
+)
 
 __all__ = [
     "chordal_distance",
@@ -66,14 +77,104 @@ def vee(W: ArrayLike) -> FloatArray:
     )
 
 
+def _k_exp(c: FloatArray, o: FloatArray) -> None:
+    """Rotation vectors (3 rows) → matrices (9 rows), through the unit quaternion."""
+    q = np.empty((4, c.shape[1]), dtype=c.dtype)
+    _k_rotvec_to_quat(c, q)
+    w, x, y, z = q
+    # R = I + 2w[u]ₓ + 2[u]ₓ² for the unit q = (w, u) (cf. quat_to_matrix with s = 2)
+    x2, y2, z2 = x + x, y + y, z + z
+    wx, wy, wz = w * x2, w * y2, w * z2
+    xx, xy, xz = x * x2, x * y2, x * z2
+    yy, yz, zz = y * y2, y * z2, z * z2
+    np.subtract(1.0, yy + zz, out=o[0])
+    np.subtract(xy, wz, out=o[1])
+    np.add(xz, wy, out=o[2])
+    np.add(xy, wz, out=o[3])
+    np.subtract(1.0, xx + zz, out=o[4])
+    np.subtract(yz, wx, out=o[5])
+    np.subtract(xz, wy, out=o[6])
+    np.add(yz, wx, out=o[7])
+    np.subtract(1.0, xx + yy, out=o[8])
+
+
+def _k_log(c: FloatArray, o: FloatArray) -> None:
+    """Matrices (9 rows) → rotation vectors (3 rows), through Shepperd's quaternion."""
+    q = np.empty((4, c.shape[1]), dtype=c.dtype)
+    _k_from_matrix(c, q)
+    _k_to_rotvec(q, o)
+
+
+def _k_angle(c: FloatArray, o: FloatArray) -> None:
+    r00, r01, r02, r10, r11, r12, r20, r21, r22 = c
+    sx, sy, sz = r21 - r12, r02 - r20, r10 - r01  # 2 sin θ · n
+    o[0] = np.arctan2(np.sqrt(sx * sx + sy * sy + sz * sz), r00 + r11 + r22 - 1.0)
+
+
+def _k_geodesic(c: FloatArray, o: FloatArray) -> None:
+    a, b = c[:9], c[9:]  # the rows of R1 are a[0:3], a[3:6], a[6:9]; of R2, b[…]
+    cos2 = a[0] * b[0]  # tr(R1ᵀR2) − 1 = 2 cos θ
+    for k in range(1, 9):
+        cos2 += a[k] * b[k]
+    cos2 -= 1.0
+    sx = np.zeros_like(cos2)  # Σᵢ r1ᵢ × r2ᵢ, of norm 2 sin θ
+    sy = np.zeros_like(cos2)
+    sz = np.zeros_like(cos2)
+    for i in (0, 3, 6):
+        a0, a1, a2, b0, b1, b2 = a[i], a[i + 1], a[i + 2], b[i], b[i + 1], b[i + 2]
+        sx += a1 * b2
+        sx -= a2 * b1
+        sy += a2 * b0
+        sy -= a0 * b2
+        sz += a0 * b1
+        sz -= a1 * b0
+    sx *= sx
+    sx += sy * sy
+    sx += sz * sz
+    np.arctan2(np.sqrt(sx, out=sx), cos2, out=o[0])
+
+
+def _rowwise_norm(a: FloatArray, b: FloatArray, k: int, sign: float, dtype: np.dtype) -> FloatArray:
+    """‖aᵢ + sign·bᵢ‖ over the rows of (n, k) arrays, blockwise: one subtraction (or addition)
+    of contiguous blocks, squared, summed by a matrix–vector product."""
+    n = a.shape[0]
+    out = np.empty(n, dtype=dtype)
+    m = min(n, _BLOCK)
+    buf = np.empty((m, k), dtype=dtype)
+    ones = np.ones(k, dtype=dtype)
+    op = np.subtract if sign < 0 else np.add
+    for start in range(0, n, max(m, 1)):
+        stop = min(start + m, n)
+        d = buf[: stop - start]
+        op(a[start:stop], b[start:stop], out=d)
+        np.multiply(d, d, out=d)
+        np.matmul(d, ones, out=out[start:stop])
+    return np.sqrt(out, out=out)
+
+
+def _pair_rows(
+    x1: ArrayLike, x2: ArrayLike, trailing: tuple[int, ...], names: tuple[str, str]
+) -> tuple[FloatArray, FloatArray, tuple[int, ...], np.dtype]:
+    """Two arrays (..., *trailing) broadcast together and viewed as (n, k) rows."""
+    dt = result_dtype(x1, x2)
+    a = as_float_array(x1, trailing, names[0], dt)
+    b = as_float_array(x2, trailing, names[1], dt)
+    nd = len(trailing)
+    batch = np.broadcast_shapes(a.shape[: a.ndim - nd], b.shape[: b.ndim - nd])
+    k = int(np.prod(trailing))
+    rows = [np.broadcast_to(x, batch + trailing).reshape(-1, k) for x in (a, b)]
+    return rows[0], rows[1], batch, dt
+
+
 def so3_exp(w: ArrayLike) -> FloatArray:
     """Exponential map: the rotation by angle ``|w|`` about ``w/|w|``. (..., 3) → (..., 3, 3).
 
     Identity (Rodrigues, Hartley et al. §3.2): ``exp[w]ₓ = I + sinθ/θ [w]ₓ + (1−cosθ)/θ² [w]ₓ²``.
-    Evaluated through the unit quaternion ``[cos(θ/2), sin(θ/2)/θ · w]`` (``rotvec_to_quat``),
-    exact as θ → 0 and orthogonal to rounding error.
+    Evaluated through the unit quaternion ``[cos(θ/2), sin(θ/2)/θ · w]`` (``rotvec_to_quat``)
+    and ``R = I + 2w[u]ₓ + 2[u]ₓ²``, exact as θ → 0 and orthogonal to rounding error.
     """
-    return quat_to_matrix(rotvec_to_quat(as_float_array(w, (3,), "w")))
+    w = as_float_array(w, (3,), "w")
+    return _apply(_k_exp, [(w, (3,))], (3, 3), w.dtype)
 
 
 def so3_log(R: ArrayLike) -> FloatArray:
@@ -82,9 +183,10 @@ def so3_log(R: ArrayLike) -> FloatArray:
     Shape (..., 3, 3) → (..., 3). Goes through the quaternion (Shepperd's method, which reads the
     axis off the largest diagonal entry) and ``θ = 2·atan2(|u|, w)``, so it is accurate near θ = 0
     and exact at θ = π about any axis, where the textbook ``(R − Rᵀ)/(2 sin θ)`` is 0/0. At θ = π
-    both ``±π n`` are logarithms; one of them is returned.
+    both ``±π n`` are logarithms; the one of ``quaternion.quat_canonical`` is returned.
     """
-    return quat_to_rotvec(matrix_to_quat(as_float_array(R, (3, 3), "R")))
+    R = as_float_array(R, (3, 3), "R")
+    return _apply(_k_log, [(R, (3, 3))], (3,), R.dtype)
 
 
 def rotation_angle(R: ArrayLike) -> FloatArray:
@@ -94,32 +196,21 @@ def rotation_angle(R: ArrayLike) -> FloatArray:
     trace, each with absolute error ~ε, so θ has absolute error ~ε everywhere.
     """
     R = as_float_array(R, (3, 3), "R")
-    sx = R[..., 2, 1] - R[..., 1, 2]
-    sy = R[..., 0, 2] - R[..., 2, 0]
-    sz = R[..., 1, 0] - R[..., 0, 1]
-    sin2 = np.sqrt(sx * sx + sy * sy + sz * sz)  # 2 sin θ
-    cos2 = R[..., 0, 0] + R[..., 1, 1] + R[..., 2, 2] - 1  # 2 cos θ
-    return np.arctan2(sin2, cos2)
+    return _apply(_k_angle, [(R, (3, 3))], (), R.dtype)
 
 
 def geodesic_distance(R1: ArrayLike, R2: ArrayLike) -> FloatArray:
     """Angular (geodesic) distance ``d∠(R1, R2) = θ(R1ᵀ R2) ∈ [0, π]``. (..., 3, 3) ×2 → (...).
 
     Hartley et al. §4.1.1: the length of the shortest geodesic, ``‖log(R1ᵀ R2)‖``; bi-invariant.
-    With ``M = R1ᵀ R2``: ``tr M = Σᵢⱼ R1ᵢⱼ R2ᵢⱼ`` and the skew part ``vee(M − Mᵀ) = Σᵢ r1ᵢ × r2ᵢ``
+    With ``M = R1ᵀ R2``: ``tr M = Σᵢⱼ R1ᵢⱼ R2ᵢⱼ`` and the skew part ``vee(M − Mᵀ) = −Σᵢ r1ᵢ × r2ᵢ``
     (rows), so no matrix product is formed; then ``θ = atan2(|Σ r1ᵢ × r2ᵢ|, tr M − 1)``, accurate
     near 0 and near π (see ``rotation_angle``).
     """
     dt = result_dtype(R1, R2)
     A = as_float_array(R1, (3, 3), "R1", dt)
     B = as_float_array(R2, (3, 3), "R2", dt)
-    ax, ay, az = A[..., 0], A[..., 1], A[..., 2]  # columns: x, y, z components of the rows
-    bx, by, bz = B[..., 0], B[..., 1], B[..., 2]
-    cx = np.sum(ay * bz - az * by, axis=-1)
-    cy = np.sum(az * bx - ax * bz, axis=-1)
-    cz = np.sum(ax * by - ay * bx, axis=-1)
-    trace = np.sum(ax * bx + ay * by + az * bz, axis=-1)
-    return np.arctan2(np.sqrt(cx * cx + cy * cy + cz * cz), trace - 1)
+    return _apply(_k_geodesic, [(A, (3, 3)), (B, (3, 3))], (), dt)
 
 
 def chordal_distance(R1: ArrayLike, R2: ArrayLike) -> FloatArray:
@@ -127,9 +218,8 @@ def chordal_distance(R1: ArrayLike, R2: ArrayLike) -> FloatArray:
 
     Hartley et al. §4.1.2; bi-invariant, in [0, 2√2].
     """
-    dt = result_dtype(R1, R2)
-    D = as_float_array(R1, (3, 3), "R1", dt) - as_float_array(R2, (3, 3), "R2", dt)
-    return np.sqrt(np.sum(D * D, axis=(-2, -1)))
+    a, b, batch, dt = _pair_rows(R1, R2, (3, 3), ("R1", "R2"))
+    return _rowwise_norm(a, b, 9, -1.0, dt).reshape(batch)
 
 
 def quaternion_distance(q1: ArrayLike, q2: ArrayLike) -> FloatArray:
@@ -138,24 +228,21 @@ def quaternion_distance(q1: ArrayLike, q2: ArrayLike) -> FloatArray:
     Hartley et al. §4.1.3. The minimum over the two signs makes it a metric on rotations rather
     than on quaternions (``q`` and ``−q`` are the same rotation). Inputs are unit quaternions.
     """
-    dt = result_dtype(q1, q2)
-    a = as_float_array(q1, (4,), "q1", dt)
-    b = as_float_array(q2, (4,), "q2", dt)
-    dm = a - b
-    dp = a + b
-    return np.sqrt(np.minimum(np.sum(dm * dm, axis=-1), np.sum(dp * dp, axis=-1)))
+    a, b, batch, dt = _pair_rows(q1, q2, (4,), ("q1", "q2"))
+    dm = _rowwise_norm(a, b, 4, -1.0, dt)
+    return np.minimum(dm, _rowwise_norm(a, b, 4, 1.0, dt), out=dm).reshape(batch)
 
 
 def quat_geodesic_distance(q1: ArrayLike, q2: ArrayLike) -> FloatArray:
-    """Angular distance between the rotations of unit quaternions: ``θ = 4·atan2(d₋, d₊)`` with
+    """Angular distance between the rotations of unit quaternions: ``θ = 4·atan(d₋/d₊)`` with
     ``d₋ = min(‖q1 ∓ q2‖)`` and ``d₊`` the other one. (..., 4) ×2 → (...) in [0, π].
 
     ``‖q1 − q2‖ = 2 sin(θ/4)`` and ``‖q1 + q2‖ = 2 cos(θ/4)`` for sign-aligned unit quaternions,
     so the ratio gives θ accurately at every angle.
     """
-    dt = result_dtype(q1, q2)
-    a = as_float_array(q1, (4,), "q1", dt)
-    b = as_float_array(q2, (4,), "q2", dt)
-    dm = np.sqrt(np.sum((a - b) ** 2, axis=-1))
-    dp = np.sqrt(np.sum((a + b) ** 2, axis=-1))
-    return 4 * np.arctan2(np.minimum(dm, dp), np.maximum(dm, dp))
+    a, b, batch, dt = _pair_rows(q1, q2, (4,), ("q1", "q2"))
+    dm = _rowwise_norm(a, b, 4, -1.0, dt)
+    dp = _rowwise_norm(a, b, 4, 1.0, dt)
+    lo, hi = np.minimum(dm, dp), np.maximum(dm, dp)
+    ratio = np.where(hi > 0, lo / np.where(hi > 0, hi, 1.0), 0.0)
+    return (4.0 * np.arctan(ratio)).reshape(batch)
