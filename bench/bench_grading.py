@@ -88,10 +88,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2, help="alternating stock/course rounds")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
-        t_stock = stock(args.n, Path(tmp))
-        t_course, outcomes = course(args.n, args.workers, Path(tmp))
+    stock_walls, course_walls, outcomes = [], [], []
+    for r in range(args.rounds):  # alternate, so that background load hits both alike
+        with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
+            stock_walls.append(stock(args.n, Path(tmp)))
+            wall, outs = course(args.n, args.workers, Path(tmp))
+            course_walls.append(wall)
+            outcomes += outs
+        print(
+            f"round {r + 1}: stock {stock_walls[-1]:.1f} s, course {course_walls[-1]:.1f} s, "
+            f"ratio {stock_walls[-1] / course_walls[-1]:.2f}",
+            flush=True,
+        )
+    t_stock, t_course = statistics.median(stock_walls), statistics.median(course_walls)
     overhead = [o.seconds - o.timings.get("learner_cells", 0.0) for o in outcomes]
     learner = [o.timings.get("learner_cells", 0.0) for o in outcomes]
     per_sub = [o.seconds for o in outcomes]
