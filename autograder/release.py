@@ -176,6 +176,7 @@ def _cache_dir() -> Path:
 
 
 def release_assignment(course_root: Path, assignment: str, use_cache: bool = True) -> ReleaseReport:
+    # use_cache=False validates for real even when a result is remembered (and remembers it)
     """Generate and validate; raises ``ReleaseError`` (release folder removed) when invalid.
 
     A successful validation is remembered (``~/.cache/cryoem-course/release-validation``) under a
@@ -194,7 +195,7 @@ def release_assignment(course_root: Path, assignment: str, use_cache: bool = Tru
     if not report.ok:
         shutil.rmtree(release, ignore_errors=True)
         raise ReleaseError(f"{assignment} cannot be released:\n- " + "\n- ".join(report.problems))
-    if use_cache and not cached.is_file():
+    if not cached.is_file():
         cached.parent.mkdir(parents=True, exist_ok=True)
         fields = {
             "solution_score": report.solution_score,

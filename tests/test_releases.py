@@ -1,6 +1,7 @@
 """`course release` validation for every problem set: nothing hidden leaks into the release, the
 source notebook (solutions filled in) scores full marks and the blank release scores zero, both
-graded through the sandbox like a real submission (``autograder.release.validate_release``)."""
+graded through the sandbox like a real submission (``autograder.release.release_assignment``,
+which runs ``validate_release`` and raises when it finds a problem)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from grading_support import REPO, make_course
 
 from autograder.authoring import build_source
-from autograder.release import validate_release
+from autograder.release import release_assignment
 
 PROBLEM_SETS = sorted(
     p.name for p in (REPO / "assignments" / "source").iterdir() if list(p.glob("*.ipynb"))
@@ -31,7 +32,8 @@ def test_source_notebooks_match_their_authoring_scripts() -> None:
 @pytest.mark.parametrize("ps", PROBLEM_SETS)
 def test_release_is_valid(tmp_path: Path, ps: str) -> None:
     root = make_course(tmp_path, ps)
-    report = validate_release(root, ps)
+    # validated for real (never from the cache), and remembered for the later tests
+    report = release_assignment(root, ps, use_cache=False)
     assert report.problems == []
     assert report.max_score > 0
     assert report.solution_score == report.max_score
