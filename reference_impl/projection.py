@@ -294,13 +294,13 @@ def _eo_merge(g: torch.Tensor, d: int, c: int, D: int, rotate: bool) -> torch.Te
 def _dft_matrices(
     D: int, N: int, K: int, sinc2: bool, dt: torch.dtype, device: str
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Matrices of ``_SymDFT``: ``W1`` ``(2 Lx, 2(c+1))`` for x, ``C`` and ``S`` ``(Lx, c+1)``.
+    """Matrices of ``_SymDFT``: ``-S``, ``C`` and ``S``, each ``(Lx, c+1)``.
 
     With ``r = 0..c`` (``c = D // 2``) and ``k = 0..K+B``: ``C[k, r] = a(r) cos(2πkr/N)``
     (halved at ``r = 0``, which the even part counts twice), ``S[k, r] = a(r) sin(2πkr/N)``,
     ``a = 1/sinc²(r/N)`` or 1; rows ``k > K`` are zero, so that the products write the zero
-    border of the grid directly. ``W1 = [[C, 0], [0, -S]]``: for real input
-    ``Re F = C E`` and ``Im F = -S O``.
+    border of the grid directly. For the real input of the first pass ``Re F = C E`` and
+    ``Im F = -S O``.
     """
     b = _BORDER
     c = D // 2
@@ -313,10 +313,7 @@ def _dft_matrices(
     live = (k <= K).to(torch.float64)[:, None]
     C = torch.cos(ang) * a * half * live
     S = torch.sin(ang) * a * live
-    W1 = torch.zeros(2 * len(k), 2 * (c + 1), dtype=torch.float64)
-    W1[: len(k), : c + 1] = C
-    W1[len(k) :, c + 1 :] = -S
-    return tuple(m.to(device=device, dtype=dt) for m in (W1, C, S))  # type: ignore[return-value]
+    return tuple(m.to(device=device, dtype=dt) for m in (-S, C, S))  # type: ignore[return-value]
 
 
 def _pm_forward(C: torch.Tensor, S: torch.Tensor, z: torch.Tensor, d: int) -> torch.Tensor:
@@ -360,32 +357,39 @@ class _SymDFT(torch.autograd.Function):
 
     @staticmethod
     def forward(
-        ctx: Any, v: torch.Tensor, W1: torch.Tensor, C: torch.Tensor, S: torch.Tensor
+        ctx: Any, v: torch.Tensor, Sn: torch.Tensor, C: torch.Tensor, S: torch.Tensor
     ) -> torch.Tensor:
         D = v.shape[0]
         c = D // 2
         Lx = C.shape[0]
         L = 2 * Lx - 1
-        a1 = torch.matmul(_eo_split(v, 2, c, False), W1.T).view(D, D, 2, Lx)
+        z1 = _eo_split(v, 2, c, False).view(D * D, 2 * (c + 1))
+        a1 = v.new_empty(D * D, 2, Lx)
+        torch.mm(z1[:, : c + 1], C.T, out=a1[:, 0])  # Re F = C E
+        torch.mm(z1[:, c + 1 :], Sn.T, out=a1[:, 1])  # Im F = -S O
+        a1 = a1.view(D, D, 2, Lx)
         z2 = _eo_split(a1, 1, c, True).view(D, 2 * (c + 1), 2 * Lx)
         a2 = _pm_forward(C, S, z2, 1).view(D, L, 2, Lx)
         z3 = _eo_split(a2, 0, c, True).view(2 * (c + 1), L * 2 * Lx)
-        ctx.save_for_backward(W1, C, S)
+        ctx.save_for_backward(Sn, C, S)
         ctx.D = D
         return _pm_forward(C, S, z3, 0).view(L, L, 2, Lx)
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx: Any, g: torch.Tensor) -> Any:
-        W1, C, S = ctx.saved_tensors
+        Sn, C, S = ctx.saved_tensors
         D = ctx.D
         c = D // 2
         Lx = C.shape[0]
         L = 2 * Lx - 1
         g3 = _pm_backward(C, S, g.reshape(L, L * 2 * Lx), 0).view(2 * (c + 1), L, 2, Lx)
         g2 = _pm_backward(C, S, _eo_merge(g3, 0, c, D, True).view(D, L, 2 * Lx), 1)
-        g1 = _eo_merge(g2.view(D, 2 * (c + 1), 2, Lx), 1, c, D, True).view(D, D, 2 * Lx)
-        return _eo_merge(torch.matmul(g1, W1), 2, c, D, False), None, None, None
+        g1 = _eo_merge(g2.view(D, 2 * (c + 1), 2, Lx), 1, c, D, True).view(D * D, 2, Lx)
+        gz = g.new_empty(D * D, 2 * (c + 1))
+        torch.mm(g1[:, 0], C, out=gz[:, : c + 1])
+        torch.mm(g1[:, 1], Sn, out=gz[:, c + 1 :])
+        return _eo_merge(gz.view(D, D, 2 * (c + 1)), 2, c, D, False), None, None, None
 
 
 class _PrunedFFT(torch.autograd.Function):
@@ -471,8 +475,8 @@ def _fourier_grid(v: torch.Tensor, N: int, K: int, sinc2: bool, method: str = "a
     if method == "auto":  # matrix products when only a small cube of the N-grid is needed
         method = "fft" if 3 * K > N else "matmul"
     if method == "matmul":
-        W1, C, S = _dft_matrices(D, N, K, sinc2, v.dtype, str(v.device))
-        data = _SymDFT.apply(v, W1, C, S)
+        Sn, C, S = _dft_matrices(D, N, K, sinc2, v.dtype, str(v.device))
+        data = _SymDFT.apply(v, Sn, C, S)
         L, _, _, Lx = data.shape
         return _Grid(data, -K, (1, 2 * Lx, 2 * Lx * L), (Lx - 1, L - 1, L - 1), Lx)
     scale = _inv_sinc2(D, N, v.dtype, str(v.device)) if sinc2 else None
@@ -762,9 +766,9 @@ def _plan(
 def project_fourier(
     volume: torch.Tensor,
     rotations: torch.Tensor,
-    pad: float = 4.0,
+    pad: float = 3.5,
     *,
-    cutoff: float | None = 0.25,
+    cutoff: float | None = 0.2,
     pad_outer: float = 1.0,
     image_pad: float = 1.0,
     sinc2: bool = True,
@@ -772,22 +776,28 @@ def project_fourier(
     """Project through the Fourier slice theorem: fast, differentiable, accurate.
 
     ``volume`` ``(D, D, D)`` real, ``rotations`` ``(..., 3, 3)`` → images ``(..., D, D)`` in
-    the dtype of ``volume``/``rotations`` (promoted), on their device. Agrees with
-    ``project_real_space`` up to interpolation error; ``project_fourier(V, I) ≈ V.sum(0)``
-    (exactly, for integer ``pad`` values, with ``sinc2=False``).
+    the promoted dtype of ``volume`` and ``rotations`` (float32 or float64), on the volume's
+    device. Agrees with ``project_real_space`` up to interpolation error;
+    ``project_fourier(V, I) == V.sum(0)`` exactly for odd ``D``, integer pads and
+    ``sinc2=False`` (every sample is then a grid node; even ``D`` lose the Nyquist planes).
 
-    Steps: divide ``V`` by the separable sinc² of each grid; zero-pad and transform (a pruned
-    FFT: only the frequencies a level needs); sample each image frequency ``k`` with
-    ``|k| < cutoff`` cycles/pixel from the grid padded ``pad`` times and the others from the
-    grid padded ``pad_outer`` times (``cutoff=None``: all from ``pad``); Nyquist planes,
-    rows and columns of even grids are zero; inverse 2D FFT on a ``round(image_pad · D)`` grid
-    and crop to ``D``.
+    Steps: divide ``V`` by the separable sinc² of each grid (folded into the transform);
+    zero-pad and transform, computing only the frequencies a level needs; sample each image
+    frequency ``k`` (cycles/pixel) with ``|k| < cutoff`` from the grid padded ``pad`` times
+    and every other one from the grid padded ``pad_outer`` times (``cutoff=None``: all from
+    ``pad``, the classic scheme); leave the Nyquist planes, row and column of even grids out;
+    inverse 2D FFT on a ``round(image_pad · D)`` grid, cropped to ``D``.
 
-    Accuracy (relative L2 error against analytic projections of Gaussian blobs, σ = 2 px, spread
-    over half the box): ``pad=4, cutoff=0.25`` (the default) ≈ half the error of the uniform
-    ``pad=2`` scheme, at a fraction of its cost. Frequencies above ``cutoff`` carry the error
-    of an unpadded grid (≈ 10 % relative); raise ``cutoff`` (or set it to ``None``) for
-    volumes whose spectrum is not concentrated at low frequencies.
+    Why these defaults: the error of trilinear interpolation with sinc² correction is the
+    leakage of the periodic replicas of the volume, of relative weight ``(r/N)²`` for an object
+    of radius ``r`` on an ``N``-grid: it is the same fraction of the signal at every frequency,
+    so in absolute terms it sits where the spectrum does — at low frequencies for molecules.
+    Padding 3.5 times below 0.2 cycles/pixel and not at all above gives, on the analytic
+    Gaussian oracle (σ = 2 px), about 0.8 times the error of the uniform ``pad=2`` scheme of
+    torch-fourier-slice with a 2D-padded image, at a fraction of the cost (the fine grid is a
+    small cube, computed by ``_SymDFT``). Above ``cutoff`` the error is that of an unpadded
+    grid (about 10 % of the signal there): raise ``cutoff`` (or set it to ``None``) for
+    volumes with strong high-frequency content.
     """
     D = _check_volume(volume)
     R, batch = _check_rotations(rotations)
