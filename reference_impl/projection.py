@@ -51,10 +51,12 @@ Identities used
   radial; ``sinc(t) = sin(πt)/(πt)``). ``project_fourier`` divides the volume by it before the
   transform. What remains is the leakage of the periodic replicas of the volume, of relative
   weight about :math:`(r/N)^2`: it falls with the padding ``N / D``.
-* **Nyquist planes**: for an even grid the planes ``k = -N/2`` have no ``+N/2`` partner, which
-  breaks Hermitian symmetry (images gain an imaginary part of several per cent);
-  ``project_fourier`` and ``fourier_volume`` leave them out (zero), and so the Nyquist row and
-  column of every image.
+* **Nyquist planes**: for an even grid the planes ``k = -N/2`` have no ``+N/2`` partner: the
+  stored transform is not Hermitian there, and the Nyquist row and column of an even image
+  have no partner either (kept, they give the complex image an imaginary part of several per
+  cent; ``irfft2`` would silently drop it). ``project_fourier`` and ``fourier_volume`` leave
+  them all out (zero). Reading the Friedel half as a conjugate makes every other sample pair
+  ``S(-k) = conj S(k)`` exactly.
 
 ``project_fourier`` oversamples only where it is needed
 -------------------------------------------------------
@@ -62,13 +64,14 @@ The interpolation error at a frequency is the local curvature of :math:`\hat V` 
 relative error is about the same at every frequency), so in absolute terms it follows the
 spectrum, which for molecules is concentrated at low frequencies. ``project_fourier`` therefore
 samples frequencies below ``cutoff`` (cycles/pixel) from a finely padded transform (``pad``,
-computed only up to ``cutoff`` by a pruned FFT) and the rest from the unpadded one
-(``pad_outer``). The image is assembled on a ``round(image_pad · D)`` grid and cropped. With
-``cutoff=None`` every frequency uses ``pad`` (the classic scheme of torch-fourier-slice and
-RELION).
+computed only up to ``cutoff``, as a small cube, by three real matrix products: ``_SymDFT``)
+and the rest from the unpadded one (``pad_outer``, by FFTs). The image is assembled on a
+``round(image_pad · D)`` grid and cropped. With ``cutoff=None`` every frequency uses ``pad``
+(the classic scheme of torch-fourier-slice and RELION).
 
 Public names: ``project_real_space`` (the simple oracle), ``fourier_volume``,
-``extract_central_slices``, ``insert_central_slices``, ``project_fourier``, ``Projector``.
+``extract_central_slices``, ``insert_central_slices``, ``project_fourier``, ``Projector`` and
+``gaussian_blobs`` (the analytic oracle of the tests and the benchmark).
 On CUDA the slice sampler runs as a Triton kernel (``reference_impl.projection_triton``) when
 Triton is installed; everything works on CPU without it.
 """
