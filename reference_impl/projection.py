@@ -297,13 +297,13 @@ def _eo_merge(g: torch.Tensor, d: int, c: int, D: int, rotate: bool) -> torch.Te
 def _dft_matrices(
     D: int, N: int, K: int, sinc2: bool, dt: torch.dtype, device: str
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Matrices of ``_SymDFT``: ``-S``, ``C`` and ``S``, each ``(Lx, c+1)``.
+    """Matrices of ``_SymDFT``: ``-S₊``, ``C₊`` ``(Lx, c+1)`` and ``W = [C | S]`` ``(L, 2(c+1))``.
 
-    With ``r = 0..c`` (``c = D // 2``) and ``k = 0..K+B``: ``C[k, r] = a(r) cos(2πkr/N)``
+    With ``r = 0..c`` (``c = D // 2``) and ``k = -K-B..K+B``: ``C[k, r] = a(r) cos(2πkr/N)``
     (halved at ``r = 0``, which the even part counts twice), ``S[k, r] = a(r) sin(2πkr/N)``,
-    ``a = 1/sinc²(r/N)`` or 1; rows ``k > K`` are zero, so that the products write the zero
-    border of the grid directly. For the real input of the first pass ``Re F = C E`` and
-    ``Im F = -S O``.
+    ``a = 1/sinc²(r/N)`` or 1; rows ``|k| > K`` are zero, so that the products write the zero
+    border of the grid directly. ``F = C E + S (-i O)`` (``_eo_split`` rotates ``O``); for the
+    real input of the first pass ``Re F = C₊ E`` and ``Im F = -S₊ O`` over ``k ≥ 0``.
     """
     b = _BORDER
     c = D // 2
@@ -311,38 +311,14 @@ def _dft_matrices(
     a = 1 / torch.sinc(r / N) ** 2 if sinc2 else torch.ones_like(r)
     half = torch.ones_like(r)
     half[0] = 0.5
-    k = torch.arange(K + 1 + b, dtype=torch.float64)
+    k = torch.arange(-K - b, K + b + 1, dtype=torch.float64)
     ang = (2 * math.pi / N) * torch.remainder(k[:, None] * r[None, :], N)
-    live = (k <= K).to(torch.float64)[:, None]
+    live = (k.abs() <= K).to(torch.float64)[:, None]
     C = torch.cos(ang) * a * half * live
     S = torch.sin(ang) * a * live
-    return tuple(m.to(device=device, dtype=dt) for m in (-S, C, S))  # type: ignore[return-value]
-
-
-def _pm_forward(C: torch.Tensor, S: torch.Tensor, z: torch.Tensor, d: int) -> torch.Tensor:
-    """``F(±k) = C E ± S O'`` for ``z = [E; O']`` along ``d``: rows ``k = -K-B..K+B``.
-
-    The cosine part is even and the sine part odd in ``k``: two products over ``k ≥ 0``
-    give both halves (the negative one reversed).
-    """
-    h = C.shape[1]
-    kb = C.shape[0] - 1
-    P = torch.matmul(C, z.narrow(d, 0, h))
-    Q = torch.matmul(S, z.narrow(d, h, h))
-    shape = list(P.shape)
-    shape[d] = 2 * kb + 1
-    out = P.new_empty(shape)
-    torch.add(P, Q, out=out.narrow(d, kb, kb + 1))
-    out.narrow(d, 0, kb).copy_((P - Q).narrow(d, 1, kb).flip(d))
-    return out
-
-
-def _pm_backward(C: torch.Tensor, S: torch.Tensor, g: torch.Tensor, d: int) -> torch.Tensor:
-    """The adjoint of ``_pm_forward``: ``[Cᵀ (g₊ + g₋); Sᵀ (g₊ - g₋)]``."""
-    kb = C.shape[0] - 1
-    gpos = g.narrow(d, kb, kb + 1)
-    gneg = torch.cat([torch.zeros_like(g.narrow(d, 0, 1)), g.narrow(d, 0, kb).flip(d)], d)
-    return torch.cat([torch.matmul(C.T, gpos + gneg), torch.matmul(S.T, gpos - gneg)], d)
+    pos = K + b  # row of k = 0
+    mats = (-S[pos:], C[pos:], torch.cat([C, S], 1))
+    return tuple(m.to(device=device, dtype=dt).contiguous() for m in mats)  # type: ignore[return-value]
 
 
 class _SymDFT(torch.autograd.Function):
@@ -350,44 +326,41 @@ class _SymDFT(torch.autograd.Function):
 
     ``v`` ``(D, D, D)`` real → the bordered grid ``(L, L, 2, Lx)`` (``[kz, ky, re/im, kx]``,
     ``L = 2K + 1 + 2B``, ``Lx = K + 1 + B``). Each pass splits the data into even and odd
-    parts about the centre (``_eo_split``) — a cosine and a sine transform of half the length
-    — and computes ``k ≥ 0`` only, the negative ``k`` following from the parity of cosine and
-    sine (``_pm_forward``): a quarter of the work of a direct DFT. The sinc² correction, the
-    centring phase and the zero border live in the matrices. ``O(K D³)``: for the inner level
-    of ``project_fourier`` (``K ≪ N/2``) faster than FFTs, which transform the whole padded
-    axis. Backward: the transposed products (exact adjoint).
+    parts about the centre (``_eo_split``) — a cosine and a sine transform of half the length,
+    half the work of a direct DFT — and multiplies by ``W = [C | S]`` (y, then z) on
+    contiguous data; the first pass, on real data, needs ``kx ≥ 0`` only. The sinc²
+    correction, the centring phase and the zero border live in the matrices. ``O(K D³)``: for
+    the inner level of ``project_fourier`` (``K ≪ N/2``) faster than FFTs, which transform
+    the whole padded axis. Backward: the transposed products (exact adjoint).
     """
 
     @staticmethod
     def forward(
-        ctx: Any, v: torch.Tensor, Sn: torch.Tensor, C: torch.Tensor, S: torch.Tensor
+        ctx: Any, v: torch.Tensor, Sn: torch.Tensor, C: torch.Tensor, W: torch.Tensor
     ) -> torch.Tensor:
         D = v.shape[0]
         c = D // 2
-        Lx = C.shape[0]
-        L = 2 * Lx - 1
+        L, Lx = W.shape[0], C.shape[0]
         z1 = _eo_split(v, 2, c, False).view(D * D, 2 * (c + 1))
         a1 = v.new_empty(D * D, 2, Lx)
         torch.mm(z1[:, : c + 1], C.T, out=a1[:, 0])  # Re F = C E
         torch.mm(z1[:, c + 1 :], Sn.T, out=a1[:, 1])  # Im F = -S O
-        a1 = a1.view(D, D, 2, Lx)
-        z2 = _eo_split(a1, 1, c, True).view(D, 2 * (c + 1), 2 * Lx)
-        a2 = _pm_forward(C, S, z2, 1).view(D, L, 2, Lx)
+        z2 = _eo_split(a1.view(D, D, 2, Lx), 1, c, True).view(D, 2 * (c + 1), 2 * Lx)
+        a2 = torch.matmul(W, z2).view(D, L, 2, Lx)
         z3 = _eo_split(a2, 0, c, True).view(2 * (c + 1), L * 2 * Lx)
-        ctx.save_for_backward(Sn, C, S)
+        ctx.save_for_backward(Sn, C, W)
         ctx.D = D
-        return _pm_forward(C, S, z3, 0).view(L, L, 2, Lx)
+        return torch.matmul(W, z3).view(L, L, 2, Lx)
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx: Any, g: torch.Tensor) -> Any:
-        Sn, C, S = ctx.saved_tensors
+        Sn, C, W = ctx.saved_tensors
         D = ctx.D
         c = D // 2
-        Lx = C.shape[0]
-        L = 2 * Lx - 1
-        g3 = _pm_backward(C, S, g.reshape(L, L * 2 * Lx), 0).view(2 * (c + 1), L, 2, Lx)
-        g2 = _pm_backward(C, S, _eo_merge(g3, 0, c, D, True).view(D, L, 2 * Lx), 1)
+        L, Lx = W.shape[0], C.shape[0]
+        g3 = torch.matmul(W.T, g.reshape(L, L * 2 * Lx)).view(2 * (c + 1), L, 2, Lx)
+        g2 = torch.matmul(W.T, _eo_merge(g3, 0, c, D, True).view(D, L, 2 * Lx))
         g1 = _eo_merge(g2.view(D, 2 * (c + 1), 2, Lx), 1, c, D, True).view(D * D, 2, Lx)
         gz = g.new_empty(D * D, 2 * (c + 1))
         torch.mm(g1[:, 0], C, out=gz[:, : c + 1])
@@ -478,8 +451,8 @@ def _fourier_grid(v: torch.Tensor, N: int, K: int, sinc2: bool, method: str = "a
     if method == "auto":  # matrix products when only a small cube of the N-grid is needed
         method = "fft" if 3 * K > N else "matmul"
     if method == "matmul":
-        Sn, C, S = _dft_matrices(D, N, K, sinc2, v.dtype, str(v.device))
-        data = _SymDFT.apply(v, Sn, C, S)
+        Sn, C, W = _dft_matrices(D, N, K, sinc2, v.dtype, str(v.device))
+        data = _SymDFT.apply(v, Sn, C, W)
         L, _, _, Lx = data.shape
         return _Grid(data, -K, (1, 2 * Lx, 2 * Lx * L), (Lx - 1, L - 1, L - 1), Lx)
     scale = _inv_sinc2(D, N, v.dtype, str(v.device)) if sinc2 else None
