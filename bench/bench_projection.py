@@ -55,6 +55,7 @@ def methods(R: torch.Tensor) -> dict[str, Callable[[torch.Tensor], torch.Tensor]
     Rt = R.transpose(-1, -2).contiguous()
     out: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
         "project_fourier (default)": lambda v: P.project_fourier(v, R),
+        "project_fourier pad=1, cutoff=None": lambda v: P.project_fourier(v, R, pad=1, cutoff=None),
         "project_real_space": lambda v: P.project_real_space(v, R),
     }
     if project_3d_to_2d is not None:
