@@ -473,9 +473,13 @@ def fourier_volume(volume: torch.Tensor, pad: float = 1.0, *, sinc2: bool = Fals
     N = max(D, round(pad * D))
     K = (N - 1) // 2
     b = _BORDER
-    grid = _fourier_grid(volume, N, K, sinc2, "matmul")
-    rows = grid.data[b:-b, b:-b, :, : K + 1]  # (kz, ky, re/im, kx)
-    X = torch.complex(rows[:, :, 0], rows[:, :, 1])
+    grid = _fourier_grid(volume, N, K, sinc2)
+    if grid.data.ndim == 4 and grid.data.shape[2] == 2:  # _SymDFT: (kz, ky, re/im, kx)
+        rows = grid.data[b:-b, b:-b, :, : K + 1]
+        X = torch.complex(rows[:, :, 0], rows[:, :, 1])
+    else:  # _PrunedFFT: (re/im, kx, ky, kz)
+        planes = grid.data[:, : K + 1, b:-b, b:-b]
+        X = torch.complex(planes[0], planes[1]).permute(2, 1, 0)
     lo = N // 2 - K  # 1 for even N (the Nyquist plane stays zero), 0 for odd N
     return F.pad(X, (0, N // 2 - K, lo, 0, lo, 0))
 
