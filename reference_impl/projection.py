@@ -675,25 +675,11 @@ def extract_central_slices(volume_ft: torch.Tensor, rotations: torch.Tensor) -> 
     return torch.complex(out[0], out[1]).reshape(*batch, N, N // 2 + 1)
 
 
-def insert_central_slices(slices_ft: torch.Tensor, rotations: torch.Tensor, D: int) -> torch.Tensor:
-    """Trilinear insertion (back-projection): the adjoint of ``extract_central_slices``.
-
-    ``slices_ft`` ``(..., D, D // 2 + 1)`` complex, ``rotations`` ``(..., 3, 3)`` →
-    ``(D, D, D // 2 + 1)``: every slice sample is spread onto the eight grid neighbours of its
-    point with the trilinear weights (conjugated where the point falls in the Friedel half).
-    ``Re⟨extract(V), S⟩ = Re⟨V, insert(S)⟩`` for all ``V`` and ``S``.
-    """
-    R, batch = _check_rotations(rotations)
-    if slices_ft.shape[-2:] != (D, D // 2 + 1) or tuple(slices_ft.shape[:-2]) != batch:
-        raise ValueError(
-            f"slices_ft must have shape {(*batch, D, D // 2 + 1)}; got {tuple(slices_ft.shape)}"
-        )
-    dt = _real_dtype(slices_ft, R)
-    S = slices_ft.to(_complex_of(dt)).reshape(R.shape[0], -1)
-    R = R.to(device=S.device, dtype=dt)
+def _insert(S: torch.Tensor, R: torch.Tensor, D: int) -> torch.Tensor:
+    """Trilinear insertion of ``S`` ``(B, D·(D//2+1))`` complex into a ``(D, D, D//2+1)`` grid."""
     b = _BORDER
     grid = _bordered_zyx(S.new_zeros(D, D, D // 2 + 1), -(D // 2))
-    freqs = _slice_freqs(D, dt, S.device)
+    freqs = _slice_freqs(D, R.dtype, S.device)
     planar = torch.view_as_real(S).permute(2, 0, 1).contiguous()  # (2, B, n)
     if S.is_cuda and _triton_ok():
         from . import projection_triton as pt
@@ -705,6 +691,42 @@ def insert_central_slices(slices_ft: torch.Tensor, rotations: torch.Tensor, D: i
     assert gd is not None
     gd = gd[b : b + D, b : b + D, :, : D // 2 + 1]
     return torch.complex(gd[:, :, 0], gd[:, :, 1])
+
+
+class _InsertSlices(torch.autograd.Function):
+    """Insertion as an autograd ``Function``: its backward (for the slices) is extraction."""
+
+    @staticmethod
+    def forward(ctx: Any, S: torch.Tensor, R: torch.Tensor, D: int) -> torch.Tensor:
+        ctx.save_for_backward(R)
+        ctx.shape = S.shape
+        return _insert(S, R, D)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx: Any, g: torch.Tensor) -> Any:
+        (R,) = ctx.saved_tensors
+        return extract_central_slices(g.contiguous(), R).reshape(ctx.shape), None, None
+
+
+def insert_central_slices(slices_ft: torch.Tensor, rotations: torch.Tensor, D: int) -> torch.Tensor:
+    """Trilinear insertion (back-projection): the adjoint of ``extract_central_slices``.
+
+    ``slices_ft`` ``(..., D, D // 2 + 1)`` complex, ``rotations`` ``(..., 3, 3)`` →
+    ``(D, D, D // 2 + 1)``: every slice sample is spread onto the eight grid neighbours of its
+    point with the trilinear weights (conjugated where the point falls in the Friedel half).
+    ``Re⟨extract(V), S⟩ = Re⟨V, insert(S)⟩`` for all ``V`` and ``S``. Differentiable in
+    ``slices_ft`` (its backward is extraction); the rotations get no gradient here.
+    """
+    R, batch = _check_rotations(rotations)
+    if slices_ft.shape[-2:] != (D, D // 2 + 1) or tuple(slices_ft.shape[:-2]) != batch:
+        raise ValueError(
+            f"slices_ft must have shape {(*batch, D, D // 2 + 1)}; got {tuple(slices_ft.shape)}"
+        )
+    dt = _real_dtype(slices_ft, R)
+    S = slices_ft.to(_complex_of(dt)).reshape(R.shape[0], -1)
+    R = R.detach().to(device=S.device, dtype=dt)
+    return _InsertSlices.apply(S, R, D)
 
 
 # ----------------------------------------------------------------------------- projection

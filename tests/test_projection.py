@@ -208,6 +208,15 @@ def test_adjoint_dot(N: int) -> None:
     assert abs(lhs - rhs) <= 1e-12 * max(abs(lhs), 1.0)
 
 
+def test_gradcheck_insert() -> None:
+    """Insertion is differentiable in the slices; its backward is extraction."""
+    N = 6
+    gen = torch.Generator().manual_seed(3)
+    S = torch.randn(2, N, N // 2 + 1, dtype=torch.complex128, generator=gen, requires_grad=True)
+    R = rotations(2, seed=4)
+    assert torch.autograd.gradcheck(lambda S: P.insert_central_slices(S, R, N), (S,))
+
+
 @settings(max_examples=15, deadline=None)
 @given(
     N=st.integers(min_value=3, max_value=10),
