@@ -18,8 +18,10 @@ results of hidden checks are decoded by ``autograder.codec`` with strict limits.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import queue
 import shutil
 import signal
 import subprocess
@@ -38,6 +40,8 @@ from autograder.sandbox import SandboxConfig, kernel_argv, prepare_dirs
 __all__ = ["ExecResult", "KernelStartError", "LocalKernel", "SandboxedKernel"]
 
 _MAX_COPY_BYTES = 64 * 2**20
+#: Seconds to wait for the IOPub ``idle`` status once the shell reply has arrived.
+_IDLE_GRACE = 5.0
 
 
 class KernelStartError(RuntimeError):
@@ -160,32 +164,43 @@ class SandboxedKernel:
         self.client = client
 
     def wait_ready(self) -> None:
-        """Wait until the kernel answers ``kernel_info`` (``KernelStartError`` otherwise)."""
+        """Wait until the kernel answers ``kernel_info`` on the shell channel *and* its IOPub
+        messages reach us (``KernelStartError`` otherwise).
+
+        ZMQ's PUB/SUB drops what is published before a subscription is established (the "slow
+        joiner"): a kernel that answers on the shell channel may still be unheard on IOPub, and
+        the first cell's outputs and ``idle`` status would be lost. So a ``kernel_info`` request
+        is repeated until its IOPub ``status`` message arrives.
+        """
         assert self.client is not None and self.proc is not None
         t_wait = time.perf_counter()
         client = self.client
         deadline = time.monotonic() + self.startup_timeout
-        while True:
+        shell_ok = iopub_ok = False
+        while not (shell_ok and iopub_ok):
             if self.proc.poll() is not None:
                 raise KernelStartError(f"the sandboxed kernel exited at start:\n{self.log_tail()}")
             if time.monotonic() > deadline:
                 self.kill()
                 raise KernelStartError(f"the sandboxed kernel did not answer:\n{self.log_tail()}")
             msg_id = client.kernel_info()
-            try:
-                while True:
-                    reply = client.get_shell_msg(timeout=0.5)
-                    if reply["parent_header"].get("msg_id") == msg_id:
-                        break
-                break
-            except Exception:  # queue.Empty: not up yet
-                continue
-        # drain the start-up status messages
-        while True:
-            try:
+            until = time.monotonic() + 0.5
+            while time.monotonic() < until and not (shell_ok and iopub_ok):
+                with contextlib.suppress(queue.Empty):
+                    reply = client.get_shell_msg(timeout=0.01)
+                    shell_ok = shell_ok or reply["parent_header"].get("msg_id") == msg_id
+                with contextlib.suppress(queue.Empty):
+                    msg = client.get_iopub_msg(timeout=0.01)
+                    iopub_ok = iopub_ok or (
+                        msg["msg_type"] == "status" and msg["parent_header"].get("msg_id") == msg_id
+                    )
+        # drain what is left of the start-up messages
+        with contextlib.suppress(queue.Empty):
+            while True:
                 client.get_iopub_msg(timeout=0.005)
-            except Exception:
-                break
+        with contextlib.suppress(queue.Empty):
+            while True:
+                client.get_shell_msg(timeout=0)
         self.start_seconds = time.perf_counter() - t_wait  # time spent waiting for it
 
     def _argv(self, work: Path, run: Path, conn: Path) -> list[str]:
@@ -246,8 +261,11 @@ class SandboxedKernel:
         idle = False
         deadline = t0 + timeout
         interrupted = False
+        reply_at: float | None = None
         while reply is None or not idle:
             now = time.monotonic()
+            if reply_at is not None and now - reply_at > _IDLE_GRACE:
+                break  # the reply came and no idle status followed: outputs may be incomplete
             if now > deadline:
                 if interrupted:
                     self.kill()
@@ -278,6 +296,7 @@ class SandboxedKernel:
                     shell = None
                 if shell is not None and shell["parent_header"].get("msg_id") == msg_id:
                     reply = shell["content"]
+                    reply_at = time.monotonic()
         result.elapsed = time.monotonic() - t0
         if reply is not None:
             result.execution_count = reply.get("execution_count")

@@ -119,8 +119,19 @@ def configure(c: Config, root: Path | str) -> Config:
     return c
 
 
+def _venv_bin_on_path() -> None:
+    """nbgrader runs ``alembic`` as a subprocess to create or upgrade a gradebook; it lives next
+    to this interpreter, which is not on PATH when ``.venv/bin/course`` runs unactivated."""
+    import sys
+
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+
+
 def course_config(root: Path | str, **overrides: object) -> Config:
     """A fresh ``Config`` for the course root; ``overrides`` set ``SandboxedAutograde`` traits."""
+    _venv_bin_on_path()
     c = configure(Config(), root)
     for key, value in overrides.items():
         setattr(c.SandboxedAutograde, key, value)

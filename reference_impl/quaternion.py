@@ -25,8 +25,11 @@ References
 
 from __future__ import annotations
 
+import itertools
 import math
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -53,6 +56,10 @@ __all__ = [
 # --- blockwise evaluation (shared with so3 and euler) -----------------------------------------
 
 _BLOCK = 16384  # inputs per block: a block and its temporaries (128 KiB each) stay in cache
+#: Threads that share the blocks of one large call (NumPy's loops release the GIL);
+#: ``$REFERENCE_IMPL_THREADS`` overrides, 1 disables.
+_THREADS = max(1, int(os.environ.get("REFERENCE_IMPL_THREADS", min(4, os.cpu_count() or 1))))
+_POOL: ThreadPoolExecutor | None = None
 
 Kernel = Callable[[FloatArray, FloatArray], None]
 
@@ -60,6 +67,21 @@ Kernel = Callable[[FloatArray, FloatArray], None]
 def _batch_rows(a: FloatArray, batch: tuple[int, ...], trailing: tuple[int, ...]) -> FloatArray:
     """``a`` broadcast to ``batch + trailing``, viewed as (n, prod(trailing)) rows."""
     return np.broadcast_to(a, batch + trailing).reshape(-1, math.prod(trailing))
+
+
+def _in_parallel(n: int, work: Callable[[int, int], None]) -> None:
+    """Run ``work(start, stop)`` over ``range(n)`` cut into one contiguous chunk per thread
+    (a single call when ``n`` is below two blocks or threads are off)."""
+    global _POOL
+    threads = min(_THREADS, max(1, n // _BLOCK))
+    if threads == 1:
+        work(0, n)
+        return
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(_THREADS, thread_name_prefix="reference_impl")
+    bounds = [n * i // threads for i in range(threads + 1)]
+    for fut in [_POOL.submit(work, lo, hi) for lo, hi in itertools.pairwise(bounds)]:
+        fut.result()
 
 
 def _blockwise(
@@ -76,23 +98,36 @@ def _blockwise(
     coordinates first — which it may overwrite, and writes its ``width`` result rows into
     ``o`` (width, m).
     """
+    global _POOL
     n = inputs[0].shape[0]
     out = np.empty((width, n) if rows_out else (n, width), dtype=dtype)
     m = min(n, _BLOCK)
     if m == 0:
         return out
     ks = [x.shape[1] for x in inputs]
-    cbuf = np.empty((sum(ks), m), dtype=dtype)
-    obuf = np.empty((width, m), dtype=dtype)
-    for start in range(0, n, m):
-        stop = min(start + m, n)
-        c, o = cbuf[:, : stop - start], obuf[:, : stop - start]
-        row = 0
-        for x, k in zip(inputs, ks, strict=True):
-            np.copyto(c[row : row + k], x[start:stop].T)
-            row += k
-        kernel(c, o)
-        np.copyto(out[:, start:stop] if rows_out else out[start:stop].T, o)
+    starts = list(range(0, n, m))
+
+    def run(first: int, step: int) -> None:
+        cbuf = np.empty((sum(ks), m), dtype=dtype)  # each thread has its own buffers
+        obuf = np.empty((width, m), dtype=dtype)
+        for start in starts[first::step]:
+            stop = min(start + m, n)
+            c, o = cbuf[:, : stop - start], obuf[:, : stop - start]
+            row = 0
+            for x, k in zip(inputs, ks, strict=True):
+                np.copyto(c[row : row + k], x[start:stop].T)
+                row += k
+            kernel(c, o)
+            np.copyto(out[:, start:stop] if rows_out else out[start:stop].T, o)
+
+    threads = min(_THREADS, len(starts))
+    if threads == 1:
+        run(0, 1)
+        return out
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(_THREADS, thread_name_prefix="reference_impl")
+    for fut in [_POOL.submit(run, i, threads) for i in range(threads)]:
+        fut.result()
     return out
 
 
