@@ -138,8 +138,14 @@ def _cmd_feedback(args: argparse.Namespace) -> int:
     if not args.no_release:
         from autograder.exchange import release_feedback
 
-        release_feedback(root, name)
-        print("feedback released to the exchange (learners: `course fetch-feedback`)")
+        released, skipped = release_feedback(root, name)
+        print(
+            f"feedback of {len(released)} learner(s) released to the exchange (learners: `course fetch-feedback`)"
+        )
+        if skipped:
+            print(
+                f"not submitted through the exchange, feedback left in feedback/: {', '.join(skipped)}"
+            )
     return EXIT_OK
 
 

@@ -87,12 +87,25 @@ def collect(course_root: Path, assignment: str) -> list[str]:
     return sorted(p.parent.name for p in base.glob(f"*/{assignment}") if p.is_dir())
 
 
-def release_feedback(course_root: Path, assignment: str) -> None:
+def release_feedback(course_root: Path, assignment: str) -> tuple[list[str], list[str]]:
+    """Release the feedback of every learner whose submission came through the exchange (it
+    carries nbgrader's ``submission_secret.txt``, which addresses the feedback to them); returns
+    (released, left in ``feedback/`` because they were not submitted through the exchange)."""
+    released, skipped = [], []
     with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
-        _checked(
-            _api(course_root).release_feedback(assignment), f"releasing feedback of {assignment}"
-        )
+        api = _api(course_root)
+        for folder in sorted((course_root / "feedback").glob(f"*/{assignment}")):
+            learner = folder.parent.name
+            if not (folder / "submission_secret.txt").is_file():
+                skipped.append(learner)
+                continue
+            _checked(
+                api.release_feedback(assignment, learner),
+                f"releasing feedback of {assignment} to {learner}",
+            )
+            released.append(learner)
+    return released, skipped
 
 
 def _learner_config(assignment: str, learner: str | None, folder: Path) -> tuple[Config, Any, Any]:

@@ -100,6 +100,7 @@ def test_grade_feedback_export(course: Path) -> None:
 
     fb = run(course, "feedback", "ps01")
     assert fb.returncode == 0, fb.stderr
+    assert "left in feedback/: ada, bo, cy" in fb.stdout  # copied in by hand, not via the exchange
     html = (course / "feedback" / "ada" / PS / f"{PS}.html").read_text()
     assert "Autograder report" in html
     hidden = (course / "source" / PS / "hidden_checks.py").read_text()
