@@ -20,7 +20,10 @@ Requests: ``{"id": n, "mode": "call", "fn": name, "args": [...], "kwargs": {...}
 ``{"mode": "value", "name": name}``; ``{"mode": "vjp", "fn": name, "args": [...], "wrt": [i, ...],
 "cotangent": value}`` (calls with torch tensors, returns the output and the gradients of
 ``Re⟨cotangent, output⟩`` with respect to the arguments ``wrt``); ``{"mode": "method",
-"cls": name, "init": [...], "method": name, "args": [...]}``.
+"cls": name, "init": [...], "init_kwargs": {...}, "method": name, "args": [...]}`` (constructs
+``cls(*init, **init_kwargs)`` and calls the method; with a ``"cotangent"`` it returns, like
+``vjp``, the output and the gradients of ``Re⟨cotangent, output⟩`` with respect to the object's
+``named_parameters()``, as a dict by name — e.g. a ``torch.nn.Module``'s learnable weights).
 Answers: ``{"id": n, "ok": true, "value": …, "seconds": s}`` or
 ``{"id": n, "ok": false, "error": "TypeError: …"}``.
 """
@@ -240,9 +243,20 @@ def _run_one(req: dict[str, Any], ns: dict[str, Any]) -> dict[str, Any]:
         kwargs = {k: decode_value(a, torch_args=True) for k, a in req.get("kwargs", {}).items()}
         if mode == "method":
             init = [decode_value(a, torch_args=True) for a in req.get("init", [])]
-            obj = target(*init)
-            out = getattr(obj, req["method"])(*args, **kwargs)
-            return {"ok": True, "value": encode_value(out), "seconds": time.perf_counter() - t0}
+            init_kwargs = {
+                k: decode_value(a, torch_args=True) for k, a in req.get("init_kwargs", {}).items()
+            }
+            obj = target(*init, **init_kwargs)
+            method = getattr(obj, req["method"])
+            if "cotangent" not in req:
+                out = method(*args, **kwargs)
+                return {"ok": True, "value": encode_value(out), "seconds": time.perf_counter() - t0}
+            params = dict(obj.named_parameters())
+            out = method(*args, **kwargs)
+            value = _vjp(out, req["cotangent"], list(params.values()))
+            if "grads" in value:
+                value["grads"] = dict(zip(params, value["grads"], strict=True))
+            return _vjp_answer(value, t0)
         if mode == "call":
             out = target(*args, **kwargs)
             return {"ok": True, "value": encode_value(out), "seconds": time.perf_counter() - t0}
@@ -254,26 +268,38 @@ def _run_one(req: dict[str, Any], ns: dict[str, Any]) -> dict[str, Any]:
                 args[i] = torch.as_tensor(args[i])
             args[i] = args[i].detach().clone().requires_grad_(True)
         out = target(*args, **kwargs)
-        if not isinstance(out, torch.Tensor):
-            return {
-                "ok": False,
-                "error": f"TypeError: expected a torch.Tensor, got {type(out).__name__}",
-            }
-        cot = torch.as_tensor(decode_value(req["cotangent"], torch_args=True), device=out.device)
-        loss = (
-            (out.conj() * cot.to(out.dtype)).real.sum()
-            if out.is_complex()
-            else (out * cot.to(out.dtype)).sum()
-        )
-        grads = torch.autograd.grad(loss, [args[i] for i in wrt], allow_unused=True)
-        value = {
-            "out": out,
-            "grads": [None if g is None else g for g in grads],
-            "device": str(out.device),
-            "dtype": str(out.dtype),
-        }
-        return {"ok": True, "value": encode_value(value), "seconds": time.perf_counter() - t0}
+        return _vjp_answer(_vjp(out, req["cotangent"], [args[i] for i in wrt]), t0)
     return {"ok": False, "error": f"unknown request mode {mode!r}"}
+
+
+def _vjp(out: Any, cotangent: Any, inputs: list[Any]) -> dict[str, Any]:
+    """The output, the gradients of ``Re⟨cotangent, out⟩`` w.r.t. ``inputs``, device and dtype
+    (or ``{"error": …}`` when ``out`` is not a tensor)."""
+    import torch
+
+    if not isinstance(out, torch.Tensor):
+        return {"error": f"TypeError: expected a torch.Tensor, got {type(out).__name__}"}
+    cot = torch.as_tensor(decode_value(cotangent, torch_args=True), device=out.device)
+    loss = (
+        (out.conj() * cot.to(out.dtype)).real.sum()
+        if out.is_complex()
+        else (out * cot.to(out.dtype)).sum()
+    )
+    grads = torch.autograd.grad(loss, inputs, allow_unused=True) if inputs else ()
+    return {
+        "out": out,
+        "grads": [None if g is None else g for g in grads],
+        "device": str(out.device),
+        "dtype": str(out.dtype),
+    }
+
+
+def _vjp_answer(value: dict[str, Any], t0: float) -> dict[str, Any]:
+    import time
+
+    if "error" in value:
+        return {"ok": False, "error": value["error"]}
+    return {"ok": True, "value": encode_value(value), "seconds": time.perf_counter() - t0}
 
 
 def run_requests(payload: str, ns: dict[str, Any]) -> dict[str, Any]:

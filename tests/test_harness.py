@@ -204,3 +204,63 @@ def test_sympy_equal_uses_the_constraint() -> None:
     )
     assert "shape" in on_sphere(tree_of(sympy.Matrix([[1, 2]])), a, case)
     assert on_sphere(np.eye(1), a, case) == "did not return a SymPy expression"
+
+
+def _answers(requests: list[dict], ns: dict) -> list[dict]:
+    payload = json.dumps(
+        {"nonce": "n", "requests": [{**r, "id": i} for i, r in enumerate(requests)]}
+    )
+    return run_requests(payload, ns)["answers"]
+
+
+def test_vjp_returns_the_gradients_of_the_real_inner_product() -> None:
+    torch = pytest.importorskip("torch")
+    x = np.arange(1.0, 4.0)
+    c = np.array([1.0 + 2j, -1.0, 0.5j])
+    (ans,) = _answers(
+        [
+            {
+                "mode": "vjp",
+                "fn": "f",
+                "args": [encode_value(torch.tensor(x)), encode_value(2.0)],
+                "wrt": [0],
+                "cotangent": encode_value(c),
+            }
+        ],
+        {"f": lambda t, s: (1j * s) * t**2},
+    )
+    value = decode_value(ans["value"])
+    assert value["device"] == "cpu" and value["dtype"] == "torch.complex128"
+    assert np.allclose(value["out"], 2j * x**2)
+    # Re Σ conj(2i x²) c = Σ 2 x² Im c, so the gradient is 4 x Im c
+    assert np.allclose(value["grads"][0], 4 * x * c.imag)
+
+
+def test_method_mode_constructs_with_keywords_and_returns_parameter_gradients() -> None:
+    torch = pytest.importorskip("torch")
+
+    class Scale(torch.nn.Module):
+        def __init__(self, n: int, *, start: float = 1.0) -> None:
+            super().__init__()
+            self.weight = torch.nn.Parameter(torch.full((n,), start, dtype=torch.float64))
+            self.register_buffer("unused", torch.zeros(1))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.weight * x
+
+    x = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
+    base = {"mode": "method", "cls": "Scale", "init": [encode_value(3)], "method": "__call__"}
+    plain, with_grad, not_a_module = _answers(
+        [
+            {**base, "init_kwargs": {"start": encode_value(2.0)}, "args": [encode_value(x)]},
+            {**base, "args": [encode_value(x)], "cotangent": encode_value(np.array([1.0, 0, 2]))},
+            {**base, "cls": "f", "args": [], "cotangent": encode_value(1.0)},
+        ],
+        {"Scale": Scale, "f": lambda n: n},
+    )
+    assert np.allclose(decode_value(plain["value"]), [2.0, 4.0, 6.0])
+    value = decode_value(with_grad["value"])
+    assert set(value["grads"]) == {"weight"}
+    assert np.allclose(value["grads"]["weight"], [1.0, 0.0, 6.0])
+    assert value["dtype"] == "torch.float64" and value["device"] == "cpu"
+    assert not not_a_module["ok"] and "AttributeError" in not_a_module["error"]
