@@ -300,12 +300,12 @@ def build() -> NotebookBuilder:
         "test_fourier_volume",
         4,
         """
-        delta = torch.zeros(9, 9, 9, dtype=torch.float64)
-        delta[4, 4, 4] = 1.0
-        ft = fourier_volume(delta, pad=2.0)  # N = 18
-        assert ft.shape == (18, 18, 10) and ft.dtype == torch.complex128
-        assert torch.allclose(ft[1:, 1:, :9], torch.ones(17, 17, 9, dtype=torch.complex128)), "a centred δ"
-        assert ft[0].abs().max() == 0 and ft[:, 0].abs().max() == 0 and ft[..., 9].abs().max() == 0, "Nyquist"
+        delta = torch.zeros(5, 5, 5, dtype=torch.float64)
+        delta[2, 2, 2] = 1.0
+        ft = fourier_volume(delta, pad=2.0)  # N = 10
+        assert ft.shape == (10, 10, 6) and ft.dtype == torch.complex128
+        assert torch.allclose(ft[1:, 1:, :5], torch.ones(9, 9, 5, dtype=torch.complex128)), "a centred δ"
+        assert ft[0].abs().max() == 0 and ft[:, 0].abs().max() == 0 and ft[..., 5].abs().max() == 0, "Nyquist"
         step = torch.zeros(9, 9, 9, dtype=torch.float64)
         step[4, 4, 5] = 1.0  # one voxel from the centre along x: the phase e^(-2πi kx / N)
         assert torch.allclose(fourier_volume(step)[4, 4], torch.exp(-2j * math.pi * torch.arange(5.0, dtype=torch.float64) / 9))
@@ -571,7 +571,7 @@ def build() -> NotebookBuilder:
         R2 = random_rotations(2, seed=7).requires_grad_(True)
         assert torch.autograd.gradcheck(lambda r: extract_central_slices(small, r), (R2,))
         small.requires_grad_(True)
-        assert torch.autograd.gradcheck(lambda v: extract_central_slices(v, R2.detach()), (small,))
+        assert torch.autograd.gradcheck(lambda v: extract_central_slices(v, R2.detach()), (small,), fast_mode=True)
         print("Part D: visible tests passed")
         """,
     )
@@ -723,7 +723,7 @@ def build() -> NotebookBuilder:
         blobs, images = gaussian_blobs(12, R, sigma=1.5)
         layer = Projector(12, dtype=torch.float64)
         optimiser = torch.optim.Adam(layer.parameters(), lr=0.05)
-        for step in range(40):
+        for step in range(30):
             optimiser.zero_grad()
             loss = ((layer(R) - images) ** 2).mean()
             loss.backward()

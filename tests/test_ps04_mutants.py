@@ -1,0 +1,368 @@
+"""Problem set 4's mutation bank: wrong implementations with one known mistake each.
+
+Every mutant is the correct solution with one function (or class) redefined at the end of its
+cell. Graded in one batch with the solution and the blank release, each must lose points in the
+part(s) its mistake breaks and keep full marks everywhere else, and the feedback must name the
+mistake. The parts build on one another as the problem set teaches — ``project_fourier`` (E) on
+``fourier_volume`` (B) and ``extract_central_slices`` (C), ``Projector`` (F) on
+``project_fourier`` and on the backward pass (D) for its volume's gradient — so a mistake in an
+early function also costs the parts built on it, where the hidden inputs expose it. The backward
+part (D) judges the backward against the learner's *own* forward (dot-product test, finite
+differences), so a forward mistake made consistently in forward and backward costs C, not D.
+"""
+
+from __future__ import annotations
+
+import pytest
+from grading_support import Expect, append_to, grade, learner_notebook, make_course, submit, verify
+
+PS = "ps04_projection_layer"
+TOTAL = 36.0
+A, B, C, D = (
+    "test_project_real_space",
+    "test_fourier_volume",
+    "test_extract_central_slices",
+    "test_extract_backward",
+)
+E, F, G = "test_project_fourier", "test_projector", "test_triton_kernel"
+
+_FOURIER_VOLUME = """
+def fourier_volume(volume, pad=1.0, *, sinc2=False):
+    D = volume.shape[0]
+    N = max(D, round(pad * D))
+    if sinc2 and SINC2:
+        r = (torch.arange(D, dtype=volume.dtype) - D // 2) / N
+        s = torch.sinc(r) ** 2
+        volume = volume / (s[:, None, None] * s[None, :, None] * s[None, None, :])
+    before = BEFORE
+    padded = F.pad(volume, (before, N - D - before) * 3)
+    ft = torch.fft.rfftn(PRE(padded), dim=(0, 1, 2))
+    ft = POST(ft, dim=(0, 1))
+    if N % 2 == 0:
+        keep = torch.ones(N, N, N // 2 + 1, dtype=torch.bool)
+        keep[0], keep[:, 0], keep[:, :, N // 2] = False, False, False
+        ft = ft * keep
+    return ft
+"""
+
+
+def fourier_volume(
+    sinc2: str = "True",
+    before: str = "N // 2 - D // 2",
+    pre: str = "torch.fft.ifftshift",
+    post: str = "torch.fft.fftshift",
+) -> str:
+    return (
+        _FOURIER_VOLUME.replace("SINC2", sinc2)
+        .replace("BEFORE", before)
+        .replace("PRE", pre)
+        .replace("POST", post)
+    )
+
+
+_PROJECT = """
+def project_fourier(volume, rotations, pad=2.0, *, sinc2=True):
+    D = volume.shape[0]
+    N = max(D, round(pad * D))
+    ft = fourier_volume(volume, pad, sinc2=SINC2)
+    slices = extract_central_slices(ft, rotations)
+    if N % 2 == 0 and NYQUIST:
+        keep = torch.ones(N, N // 2 + 1, dtype=torch.bool)
+        keep[0], keep[:, N // 2] = False, False
+        slices = slices * keep
+    images = torch.fft.irfftn(torch.fft.ifftshift(slices, dim=-2), s=(N, N), dim=(-2, -1))
+    images = torch.fft.fftshift(images, dim=(-2, -1))
+    start = START
+    return images[..., start : start + D, start : start + D]
+"""
+
+
+def project_fourier(
+    sinc2: str = "sinc2", nyquist: str = "True", start: str = "N // 2 - D // 2"
+) -> str:
+    return _PROJECT.replace("SINC2", sinc2).replace("NYQUIST", nyquist).replace("START", start)
+
+
+_SAMPLE_WITHOUT_CONJ = """
+def sample_slices(volume_ft, R):
+    N = volume_ft.shape[0]
+    flip, frac, corners = trilinear_corners(N, slice_frequencies(N, R))
+    s = 0
+    for index, inside, d in corners:
+        wx, wy, wz = corner_weights(frac, d)
+        s = s + torch.where(inside, wx * wy * wz, 0.0) * volume_ft[index]
+    return s  # the Friedel half read at -q but not conjugated
+"""
+
+_INSERT = """
+def insert_central_slices(slices_ft, rotations, D):
+    R = rotations.reshape(-1, 3, 3).to(dtype=slices_ft.real.dtype)
+    S = slices_ft.reshape(R.shape[0], D, D // 2 + 1)
+    flip, frac, corners = trilinear_corners(D, slice_frequencies(D, R))
+    G = GRAD
+    volume = torch.zeros(D, D, D // 2 + 1, dtype=S.dtype)
+    for index, inside, d in corners:
+        wx, wy, wz = corner_weights(frac, d)
+        volume.index_put_(index, torch.where(inside, wx * wy * wz, 0.0) * G, accumulate=ACCUMULATE)
+    return volume
+"""
+
+
+def insert(grad: str = "torch.where(flip, S.conj(), S)", accumulate: str = "True") -> str:
+    return _INSERT.replace("GRAD", grad).replace("ACCUMULATE", accumulate)
+
+
+_KERNEL_WITHOUT_CONJ = """
+@triton.jit
+def slice_kernel(volume_ptr, rotations_ptr, out_ptr, N, n, BLOCK: tl.constexpr):
+    b = tl.program_id(0)
+    offsets = tl.program_id(1) * BLOCK + tl.arange(0, BLOCK)
+    valid = offsets < n
+    H = N // 2 + 1
+    r = rotations_ptr + b * 9
+    kx = (offsets % H).to(tl.load(r).dtype)
+    ky = (offsets // H - N // 2).to(tl.load(r).dtype)
+    qx = kx * tl.load(r + 0) + ky * tl.load(r + 3)
+    qy = kx * tl.load(r + 1) + ky * tl.load(r + 4)
+    qz = kx * tl.load(r + 2) + ky * tl.load(r + 5)
+    sign = tl.where(qx < 0, -1.0, 1.0).to(qx.dtype)
+    px, py, pz = qx * sign, qy * sign + N // 2, qz * sign + N // 2
+    x0, y0, z0 = tl.floor(px), tl.floor(py), tl.floor(pz)
+    fx, fy, fz = px - x0, py - y0, pz - z0
+    re = fx * 0.0
+    im = fx * 0.0
+    for dz in tl.static_range(2):
+        for dy in tl.static_range(2):
+            for dx in tl.static_range(2):
+                ix = x0.to(tl.int64) + dx
+                iy = y0.to(tl.int64) + dy
+                iz = z0.to(tl.int64) + dz
+                inside = valid & (ix >= 0) & (ix < H) & (iy >= 0) & (iy < N) & (iz >= 0) & (iz < N)
+                w = (fx if dx else 1 - fx) * (fy if dy else 1 - fy) * (fz if dz else 1 - fz)
+                element = ((iz * N + iy) * H + ix) * 2
+                re += w * tl.load(volume_ptr + element, mask=inside, other=0.0)
+                im += w * tl.load(volume_ptr + element + 1, mask=inside, other=0.0)
+    out = out_ptr + (b * n + offsets) * 2
+    tl.store(out, re, mask=valid)
+    tl.store(out + 1, im, mask=valid)  # not conjugated on the Friedel half
+"""
+
+# name: (solution cell, code appended to it, parts it breaks, part → diagnosis the feedback names)
+MUTANTS: dict[str, tuple[str, str, set[str], dict[str, str]]] = {
+    "real_space_R_not_RT": (
+        "project_real_space",
+        "_ok = project_real_space\n"
+        "def project_real_space(volume, rotations, *, max_points=1 << 22):\n"
+        "    return _ok(volume, rotations.transpose(-1, -2), max_points=max_points)",
+        {A},
+        {A: "R instead of Rᵀ"},
+    ),
+    "real_space_image_transposed": (
+        "project_real_space",
+        "_ok = project_real_space\n"
+        "def project_real_space(volume, rotations, *, max_points=1 << 22):\n"
+        "    return _ok(volume, rotations, max_points=max_points).transpose(-1, -2)",
+        {A},
+        {A: "mirrored hand"},
+    ),
+    "real_space_zyx_coordinates": (
+        "project_real_space",
+        "_ok = project_real_space\n"
+        "def project_real_space(volume, rotations, *, max_points=1 << 22):\n"
+        "    return _ok(volume.permute(2, 1, 0), rotations, max_points=max_points)",
+        {A},
+        {A: "[x, y, z] vs [z, y, x] axis order"},
+    ),
+    "real_space_always_float32": (
+        "project_real_space",
+        "_ok = project_real_space\n"
+        "def project_real_space(volume, rotations, *, max_points=1 << 22):\n"
+        "    return _ok(volume.float(), rotations.float(), max_points=max_points)",
+        {A},
+        {},
+    ),
+    "fourier_volume_shifts_swapped": (
+        "fourier_volume",
+        fourier_volume(pre="torch.fft.fftshift", post="torch.fft.ifftshift"),
+        {B, E, F},
+        {B: "fftshift/ifftshift swapped", E: "fftshift/ifftshift swapped"},
+    ),
+    "fourier_volume_padding_offset": (
+        "fourier_volume",
+        fourier_volume(before="(N - D) // 2"),
+        {B, E, F},
+        {B: "wrong padding offset", E: "wrong padding offset"},
+    ),
+    "fourier_volume_without_sinc2": (
+        "fourier_volume",
+        fourier_volume(sinc2="False"),
+        {B, E, F},
+        {B: "missing sinc² correction", E: "missing sinc² correction"},
+    ),
+    "extract_R_not_RT": (
+        "extract_central_slices",
+        "_ok = extract_central_slices\n"
+        "def extract_central_slices(volume_ft, rotations):\n"
+        "    return _ok(volume_ft, rotations.transpose(-1, -2))",
+        {C, E, F},
+        {C: "R instead of Rᵀ", E: "R instead of Rᵀ"},
+    ),
+    "extract_zyx_coordinates": (
+        "extract_central_slices",
+        "_ok_q = slice_frequencies\n"
+        "def slice_frequencies(N, R):\n"
+        "    return _ok_q(N, R).flip(-1)  # (z, y, x) read as (x, y, z)",
+        {C, D, E, F},
+        {C: "[x, y, z] vs [z, y, x] axis order"},
+    ),
+    "extract_friedel_not_conjugated": (
+        "extract_central_slices",
+        _SAMPLE_WITHOUT_CONJ,
+        {C, D, E, F},
+        {C: "Friedel half not conjugated", D: "backward not the adjoint"},
+    ),
+    "insert_not_accumulated": (
+        "extract_backward",
+        insert(accumulate="False"),
+        {D, F},
+        {D: "backward not the adjoint"},
+    ),
+    "insert_friedel_not_conjugated": (
+        "extract_backward",
+        insert(grad="S"),
+        {D, F},
+        {D: "Friedel half not conjugated"},
+    ),
+    "no_rotation_gradient": (
+        "extract_backward",
+        "def slice_rotation_gradient(volume_ft, R, grad):\n    return None",
+        {D},
+        {D: "no gradient for the rotations"},
+    ),
+    "rotation_gradient_transposed": (
+        "extract_backward",
+        "_ok_g = slice_rotation_gradient\n"
+        "def slice_rotation_gradient(volume_ft, R, grad):\n"
+        "    return _ok_g(volume_ft, R, grad).transpose(-1, -2)",
+        {D},
+        {D: "rotation gradient transposed"},
+    ),
+    "project_without_sinc2": (
+        "project_fourier",
+        project_fourier(sinc2="False"),
+        {E, F},
+        {E: "missing sinc² correction"},
+    ),
+    "project_nyquist_kept": (
+        "project_fourier",
+        project_fourier(nyquist="False"),
+        {E, F},
+        {E: "Nyquist planes kept"},
+    ),
+    "project_crop_offset": (
+        "project_fourier",
+        project_fourier(start="(N - D) // 2"),
+        {E, F},
+        {E: "wrong padding offset"},
+    ),
+    "project_hard_coded_cuda": (
+        "project_fourier",
+        "_ok = project_fourier\n"
+        "def project_fourier(volume, rotations, pad=2.0, *, sinc2=True):\n"
+        "    return _ok(volume.cuda(), rotations.cuda(), pad, sinc2=sinc2)",
+        {E, F},
+        {},
+    ),
+    "projector_volume_a_buffer": (
+        "projector",
+        "_Projector = Projector\n"
+        "class Projector(_Projector):\n"
+        "    def __init__(self, volume, **kwargs):\n"
+        "        super().__init__(volume, **kwargs)\n"
+        "        initial = self.volume.detach()\n"
+        "        del self.volume\n"
+        "        self.register_buffer('volume', initial)",
+        {F},
+        {F: "volume not a learnable parameter"},
+    ),
+    "projector_ignores_settings": (
+        "projector",
+        "_Projector = Projector\n"
+        "class Projector(_Projector):\n"
+        "    def forward(self, rotations):\n"
+        "        return project_fourier(self.volume, rotations)",
+        {F},
+        {F: "settings not passed on"},
+    ),
+    "triton_R_not_RT": (
+        "triton_kernel",
+        "_ok = extract_central_slices_triton\n"
+        "def extract_central_slices_triton(volume_ft, rotations, BLOCK=64):\n"
+        "    return _ok(volume_ft, rotations.transpose(-1, -2), BLOCK)",
+        {G},
+        {G: "R instead of Rᵀ"},
+    ),
+    "triton_friedel_not_conjugated": (
+        "triton_kernel",
+        _KERNEL_WITHOUT_CONJ,
+        {G},
+        {G: "Friedel half not conjugated"},
+    ),
+    "triton_grid_too_small": (
+        "triton_kernel",
+        "def extract_central_slices_triton(volume_ft, rotations, BLOCK=64):\n"
+        "    N = volume_ft.shape[0]\n"
+        "    batch = rotations.shape[:-2]\n"
+        "    data = torch.view_as_real(volume_ft.resolve_conj()).contiguous()\n"
+        "    R = rotations.reshape(-1, 3, 3).to(dtype=data.dtype).contiguous()\n"
+        "    B, n = R.shape[0], N * (N // 2 + 1)\n"
+        "    out = torch.zeros(B, n, 2, dtype=data.dtype)\n"
+        "    slice_kernel[(B, n // BLOCK)](data, R, out, N, n, BLOCK=BLOCK)\n"
+        "    return torch.view_as_complex(out).reshape(*batch, N, N // 2 + 1)",
+        {G},
+        {G: "last block not computed"},
+    ),
+}
+
+ZERO = {"project_hard_coded_cuda": {E, F}}  # every call raises: those parts score nothing
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = make_course(tmp_path_factory.mktemp("ps04-mutants"), PS)
+    submit(root, PS, "solution", learner_notebook(root, PS, solved=True))
+    submit(root, PS, "blank", learner_notebook(root, PS, solved=False))
+    for name, (cell, code, _, _) in MUTANTS.items():
+        submit(root, PS, name, append_to(learner_notebook(root, PS), cell, code))
+    return grade(root, PS, workers=2)
+
+
+def test_bank_is_large_enough() -> None:
+    assert len(MUTANTS) >= 10
+    assert {p for _, _, parts, _ in MUTANTS.values() for p in parts} == {A, B, C, D, E, F, G}
+    named = {name for _, _, _, diagnoses in MUTANTS.values() for name in diagnoses.values()}
+    known = {
+        "R instead of Rᵀ",
+        "mirrored hand",
+        "fftshift/ifftshift swapped",
+        "wrong padding offset",
+        "missing sinc² correction",
+        "backward not the adjoint",
+        "[x, y, z] vs [z, y, x] axis order",
+    }
+    assert known <= named  # every known mistake of the issue is diagnosed by some mutant
+
+
+def test_solution_full_marks_and_blank_zero(graded: dict) -> None:
+    assert verify(graded["solution"], Expect(total=TOTAL)) == []
+    assert verify(graded["blank"], Expect(total=0.0, others="zero")) == []
+
+
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_mutant_loses_exactly_its_parts(graded: dict, name: str) -> None:
+    _, _, broken, diagnosis = MUTANTS[name]
+    zero = ZERO.get(name, set())
+    outcome = graded[name]
+    problems = verify(outcome, Expect(zero=zero, reduced=broken - zero, diagnosis=diagnosis))
+    assert problems == [], f"{name}: {problems}"
+    assert outcome.score is not None and outcome.score < TOTAL
