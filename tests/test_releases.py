@@ -19,7 +19,12 @@ PROBLEM_SETS = sorted(
 
 
 def test_the_problem_sets_of_the_meeting_pages_are_here() -> None:
-    assert {"ps01_quaternions", "ps02_so3_metrics", "ps03_rotation_averaging"} <= set(PROBLEM_SETS)
+    assert {
+        "ps01_quaternions",
+        "ps02_so3_metrics",
+        "ps03_rotation_averaging",
+        "ps04_projection_layer",
+    } <= set(PROBLEM_SETS)
 
 
 def test_source_notebooks_match_their_authoring_scripts() -> None:

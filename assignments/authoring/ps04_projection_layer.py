@@ -107,7 +107,13 @@ def build() -> NotebookBuilder:
             return R
 
 
-        BLOB_CENTRES = [(0.0, 0.0, 0.0), (1.0, 0.0, 0.0), (0.0, 1.2, 0.0), (0.2, 0.3, 1.1), (-0.7, -0.6, 0.4)]
+        BLOB_CENTRES = [
+            (0.0, 0.0, 0.0),
+            (1.0, 0.0, 0.0),
+            (0.0, 1.2, 0.0),
+            (0.2, 0.3, 1.1),
+            (-0.7, -0.6, 0.4),
+        ]
         BLOB_WEIGHTS = [1.0, 0.8, 0.6, 1.2, 0.7]
 
 
@@ -227,7 +233,9 @@ def build() -> NotebookBuilder:
         print(f"relative error against the exact projections: {error:.4f}")
         assert error < 0.05
         mirror, _ = gaussian_blobs(15, sigma=1.5, mirror=True)
-        print(f"...and of the mirror image's projections: {relative_error(project_real_space(mirror, R), exact):.2f}")
+        print(
+            f"...and of the mirror image's projections: {relative_error(project_real_space(mirror, R), exact):.2f}"
+        )
         assert project_real_space(blobs, R.reshape(2, 2, 3, 3)).shape == (2, 2, 15, 15)
         assert project_real_space(blobs.float(), R.float()).dtype == torch.float32
         print("Part A: visible tests passed")
@@ -305,15 +313,22 @@ def build() -> NotebookBuilder:
         ft = fourier_volume(delta, pad=2.0)  # N = 10
         assert ft.shape == (10, 10, 6) and ft.dtype == torch.complex128
         assert torch.allclose(ft[1:, 1:, :5], torch.ones(9, 9, 5, dtype=torch.complex128)), "a centred δ"
-        assert ft[0].abs().max() == 0 and ft[:, 0].abs().max() == 0 and ft[..., 5].abs().max() == 0, "Nyquist"
+        assert ft[0].abs().max() == 0 and ft[:, 0].abs().max() == 0 and ft[..., 5].abs().max() == 0, (
+            "Nyquist"
+        )
         step = torch.zeros(9, 9, 9, dtype=torch.float64)
         step[4, 4, 5] = 1.0  # one voxel from the centre along x: the phase e^(-2πi kx / N)
-        assert torch.allclose(fourier_volume(step)[4, 4], torch.exp(-2j * math.pi * torch.arange(5.0, dtype=torch.float64) / 9))
+        assert torch.allclose(
+            fourier_volume(step)[4, 4],
+            torch.exp(-2j * math.pi * torch.arange(5.0, dtype=torch.float64) / 9),
+        )
         V = torch.rand(7, 7, 7, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
         full = torch.fft.fftshift(torch.fft.fftn(torch.fft.ifftshift(V)))
         assert torch.allclose(fourier_volume(V), full[..., 3:]), "the half of the full transform"
         corrected = fourier_volume(V, 2.0, sinc2=True)
-        assert corrected[7, 7, 0].real > fourier_volume(V, 2.0)[7, 7, 0].real, "sinc² < 1 away from the centre"
+        assert corrected[7, 7, 0].real > fourier_volume(V, 2.0)[7, 7, 0].real, (
+            "sinc² < 1 away from the centre"
+        )
         assert fourier_volume(V.float(), 1.5).dtype == torch.complex64
         print("Part B: visible tests passed")
         """,
@@ -571,7 +586,9 @@ def build() -> NotebookBuilder:
         R2 = random_rotations(2, seed=7).requires_grad_(True)
         assert torch.autograd.gradcheck(lambda r: extract_central_slices(small, r), (R2,))
         small.requires_grad_(True)
-        assert torch.autograd.gradcheck(lambda v: extract_central_slices(v, R2.detach()), (small,), fast_mode=True)
+        assert torch.autograd.gradcheck(
+            lambda v: extract_central_slices(v, R2.detach()), (small,), fast_mode=True
+        )
         print("Part D: visible tests passed")
         """,
     )
@@ -712,7 +729,10 @@ def build() -> NotebookBuilder:
         loss = ((layer(R) - images) ** 2).sum()
         loss.backward()
         assert layer.volume.grad is not None and layer.volume.grad.shape == (12, 12, 12)
-        assert layer.double()(R).dtype == torch.float64 and Projector(blobs.float())(R.float()).dtype == torch.float32
+        assert (
+            layer.double()(R).dtype == torch.float64
+            and Projector(blobs.float())(R.float()).dtype == torch.float32
+        )
         print("Part F: visible tests passed")
         """,
     )
@@ -729,7 +749,9 @@ def build() -> NotebookBuilder:
             loss.backward()
             optimiser.step()
             if step % 10 == 9:
-                print(f"step {step + 1}: loss {loss.item():.4f}, volume error {relative_error(layer.volume.detach(), blobs):.3f}")
+                print(
+                    f"step {step + 1}: loss {loss.item():.4f}, volume error {relative_error(layer.volume.detach(), blobs):.3f}"
+                )
         """,
         grade_id="explore_fit",
         locked=False,
@@ -831,7 +853,9 @@ def build() -> NotebookBuilder:
         "test_triton_kernel",
         5,
         """
-        ft = fourier_volume(torch.rand(11, 11, 11, dtype=torch.float64, generator=torch.Generator().manual_seed(12)))
+        ft = fourier_volume(
+            torch.rand(11, 11, 11, dtype=torch.float64, generator=torch.Generator().manual_seed(12))
+        )
         R = random_rotations(3, seed=13)
         expected = extract_central_slices(ft, R)
         for BLOCK in (16, 64):  # n = 11 · 6 = 66 samples: the last block is partial
