@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from reference_impl import compiled
 from reference_impl.conventions import ConventionError, FloatArray, as_float_array, result_dtype
 
 __all__ = [
@@ -275,8 +276,10 @@ def _k_rotvec_to_quat(c: FloatArray, o: FloatArray) -> None:
     x, y, z = c
     theta = np.sqrt(x * x + y * y + z * z)
     sin_half, o[0] = _sincos(0.5 * theta)
-    # sin(θ/2)/θ, whose limit 1/2 is exact for θ ≤ 1e-300 (and θ/2 would lose bits below that)
-    f = np.where(theta > 1e-300, sin_half / np.maximum(theta, 1e-300), 0.5)
+    # sin(θ/2)/θ, whose limit 1/2 is exact for θ ≤ 1e-300 (and θ/2 would lose bits below that;
+    # float32: 1e-30)
+    tiny = 1e-300 if theta.dtype == np.float64 else 1e-30
+    f = np.where(theta > tiny, sin_half / np.maximum(theta, tiny), 0.5)
     np.multiply(f, c, out=o[1:])
 
 
@@ -395,10 +398,18 @@ def quat_rotate(q: ArrayLike, v: ArrayLike) -> FloatArray:
     which costs 18 multiplications against 27 for forming the matrix and 9 for applying it — the
     cheaper choice when each point has its own rotation; when one rotation acts on many points,
     ``quat_to_matrix`` once and a matrix product is cheaper (syllabus 4 Feb 2022, question 5).
+    Batches of ``compiled.MIN_ROWS`` or more pairs of the same batch shape (nothing broadcast)
+    run the same formula as one compiled loop.
     """
     dt = result_dtype(q, v)
     q = as_float_array(q, (4,), "q", dt)
     v = as_float_array(v, (3,), "v", dt)
+    n = v.size // 3
+    if q.shape[:-1] == v.shape[:-1] and n >= compiled.MIN_ROWS and compiled.enabled():
+        out = np.empty((n, 3), dtype=dt)
+        rows = np.ascontiguousarray(q.reshape(n, 4)), np.ascontiguousarray(v.reshape(n, 3))
+        compiled.run(compiled.quat_rotate_kernel(), *rows, out)
+        return out.reshape(v.shape)
     return _apply(_k_rotate, [(q, (4,)), (v, (3,))], (3,), dt)
 
 
@@ -410,9 +421,17 @@ def quat_to_matrix(q: ArrayLike) -> FloatArray:
         R = I + 2w [u]ₓ + 2 [u]ₓ²   (unit q = (w, u))
 
     written out entry by entry, e.g. ``R₀₀ = 1 − s(y² + z²)``, ``R₀₁ = s(xy − wz)``.
-    Raises ``ConventionError`` for a zero quaternion.
+    Raises ``ConventionError`` for a zero quaternion. Batches of ``compiled.MIN_ROWS`` or more
+    quaternions run the same formula as one compiled loop (``reference_impl.compiled``).
     """
     q = as_float_array(q, (4,), "q")
+    n = q.size // 4
+    if n >= compiled.MIN_ROWS and compiled.enabled():
+        rows = np.ascontiguousarray(q.reshape(n, 4))
+        out = np.empty((n, 3, 3), dtype=q.dtype)
+        if compiled.run(compiled.quat_to_matrix_kernel(), rows, out):
+            raise ConventionError("the zero quaternion is not a rotation")
+        return out.reshape(*q.shape[:-1], 3, 3)
     return _apply(_k_to_matrix, [(q, (4,))], (3, 3), q.dtype)
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from reference_impl import compiled
 from reference_impl.conventions import FloatArray, as_float_array, result_dtype
 from reference_impl.quaternion import (
     _BLOCK,
@@ -182,9 +183,15 @@ def so3_exp(w: ArrayLike) -> FloatArray:
 
     Identity (Rodrigues, Hartley et al. §3.2): ``exp[w]ₓ = I + sinθ/θ [w]ₓ + (1−cosθ)/θ² [w]ₓ²``.
     Evaluated through the unit quaternion ``[cos(θ/2), sin(θ/2)/θ · w]`` (``rotvec_to_quat``)
-    and ``R = I + 2w[u]ₓ + 2[u]ₓ²``, exact as θ → 0 and orthogonal to rounding error.
+    and ``R = I + 2w[u]ₓ + 2[u]ₓ²``, exact as θ → 0 and orthogonal to rounding error. Batches of
+    ``compiled.MIN_ROWS`` or more run the same formulas as one compiled loop.
     """
     w = as_float_array(w, (3,), "w")
+    n = w.size // 3
+    if n >= compiled.MIN_ROWS and compiled.enabled():
+        out = np.empty((n, 3, 3), dtype=w.dtype)
+        compiled.run(compiled.so3_exp_kernel(), np.ascontiguousarray(w.reshape(n, 3)), out)
+        return out.reshape(*w.shape[:-1], 3, 3)
     return _apply(_k_exp, [(w, (3,))], (3, 3), w.dtype)
 
 
@@ -218,9 +225,22 @@ def geodesic_distance(R1: ArrayLike, R2: ArrayLike) -> FloatArray:
     near 0 and well-conditioned up to π − 0.1; the pairs beyond use the exact
     ``θ = atan2(|Σᵢ r1ᵢ × r2ᵢ|, tr(R1ᵀR2) − 1)`` (rows; ``tr M = Σᵢⱼ R1ᵢⱼ R2ᵢⱼ`` and
     ``vee(M − Mᵀ) = −Σᵢ r1ᵢ × r2ᵢ`` for ``M = R1ᵀ R2``, no matrix product formed), which
-    ``asin`` cannot match there. Accurate at both ends (see ``rotation_angle``).
+    ``asin`` cannot match there. Accurate at both ends (see ``rotation_angle``). Batches of
+    ``compiled.MIN_ROWS`` or more pairs run the same formulas as one compiled loop.
     """
     a, b, batch, dt = _pair_rows(R1, R2, (3, 3), ("R1", "R2"))
+    if a.shape[0] >= compiled.MIN_ROWS and compiled.enabled():
+        out = np.empty(a.shape[0], dtype=dt)
+        kernel = compiled.geodesic_distance_kernel()
+        exact = compiled.run(
+            kernel, np.ascontiguousarray(a), np.ascontiguousarray(b), _NEAR_PI, out
+        )
+        with np.errstate(invalid="ignore"):  # asin of the exact θ > 1, replaced below
+            theta = np.arcsin(out, out=np.empty_like(out) if exact else out)
+        theta *= 2.0
+        if exact:  # θ > π − 0.02 (and > 1.5 rad: the values that are not sin(θ/2) ≤ 1)
+            np.copyto(theta, out, where=out > 1.5)
+        return theta.reshape(batch)
     half = _rowwise_norm(a, b, 9, -1.0, dt)  # sin(θ/2) after the scaling below
     half *= 1.0 / (2.0 * np.sqrt(2.0))
     near = np.flatnonzero(half > _NEAR_PI)
