@@ -1,0 +1,93 @@
+"""The slice sampler of ``reference_impl.projection`` as fused numba loops, for CPU tensors.
+
+The PyTorch sampler (``projection._Located``, ``_sample_forward``, ``_sample_backward``) locates
+every sample's eight corners into ``(8, B·n)`` index and weight tensors and gathers and scatters
+with ``index_select`` and ``scatter_add_``, which run on one thread on a CPU. These kernels do
+the same arithmetic per sample, in one pass, on every core: the forward gather, the trilinear
+insertion (the exact adjoint; one accumulation buffer per thread, summed at the end, so no two
+threads ever add to one element) and the analytic gradient for the rotations (corner values
+re-read rather than stored). ``projection`` uses them for CPU tensors of at least
+``MIN_SAMPLES`` samples when numba imports (``compiled.enabled()``); they are tested against
+the PyTorch path in ``tests/test_projection_numba.py``. The loops themselves are in
+``projection_numba_kernels`` (imported on first use).
+
+Grid layout (``projection._Grid``): a flat real array, the real part of node ``(ix, iy, iz)``
+at ``ix·sx + iy·sy + iz·sz`` and its imaginary part ``im_off`` further; ``hi`` the largest
+index along ``(x, y, z)``; the point ``q`` sits at ``(|qx|, ±qy + off, ±qz + off)``, the sign
+``−`` (and a conjugate) on the Friedel half ``qx < 0``.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+import torch
+
+from reference_impl import compiled
+
+#: The smallest ``B · n`` handed to the compiled sampler.
+MIN_SAMPLES = 1 << 12
+
+
+def usable(data: torch.Tensor, samples: int) -> bool:
+    """Whether the compiled sampler takes a call: CPU, large enough, numba present."""
+    return data.device.type == "cpu" and samples >= MIN_SAMPLES and compiled.enabled()
+
+
+def _threads() -> int:
+    numba = compiled._numba()
+    return int(numba.get_num_threads())
+
+
+@functools.cache
+def _kernels() -> tuple[Any, Any]:
+    from reference_impl import projection_numba_kernels as k
+
+    return k.forward, k.backward
+
+
+def _geometry(grid: Any) -> np.ndarray:
+    sx, sy, sz = grid.strides
+    hx, hy, hz = grid.hi
+    return np.array([grid.off, hx, hy, hz, sx, sy, sz, grid.im_off], dtype=np.float64)
+
+
+def sample_slices(grid: Any, rotations: torch.Tensor, freqs: torch.Tensor) -> torch.Tensor:
+    """Planar samples ``(2, B, n)``, as ``projection._sample_forward``."""
+    data = grid.data.detach().reshape(-1).numpy()
+    R = rotations.detach().contiguous().numpy()
+    f = freqs.detach().contiguous().numpy()
+    out = np.empty((2, R.shape[0], f.shape[0]), dtype=data.dtype)
+    forward, _ = _kernels()
+    compiled.run(forward, data, R, f, _geometry(grid), out)
+    return torch.from_numpy(out)
+
+
+def sample_slices_backward(
+    grad: torch.Tensor,
+    grid: Any,
+    rotations: torch.Tensor,
+    freqs: torch.Tensor,
+    need_data: bool,
+    need_rot: bool,
+) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """The adjoint for ``grid.data`` and the gradient for the rotations ``(B, 3, 3)``, as
+    ``projection._sample_backward``."""
+    data = grid.data.detach().reshape(-1).numpy()
+    R = rotations.detach().contiguous().numpy()
+    f = freqs.detach().contiguous().numpy()
+    g = grad.detach().contiguous().numpy()
+    dt, B = data.dtype, R.shape[0]
+    T = max(1, min(_threads(), B * f.shape[0] // 4096))
+    g_data = np.zeros((T, data.size) if need_data else (0, 0), dtype=dt)
+    g_rot = np.zeros((T, B, 3, 2) if need_rot else (0, 0, 3, 2), dtype=dt)
+    _, backward = _kernels()
+    compiled.run(backward, g, data, R, f, _geometry(grid), g_data, g_rot)
+    gd = torch.from_numpy(g_data.sum(0)).view_as(grid.data) if need_data else None
+    gr = None
+    if need_rot:  # rows kx, ky of the gradient; the third row of R does not enter
+        gr = torch.zeros(B, 3, 3, dtype=grid.data.dtype)
+        gr[:, :2, :] = torch.from_numpy(g_rot.sum(0)).transpose(1, 2)
+    return gd, gr
