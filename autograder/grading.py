@@ -201,6 +201,34 @@ def _init_worker(
     _WORKER.update(course_root=course_root, overrides=overrides, slot=slot)
     logging.getLogger("traitlets").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
+    _prewarm(Path(course_root), overrides, slot)
+
+
+def _prewarm(course_root: Path, overrides: dict[str, Any], slot: int) -> None:
+    """Before the first submission: start this process's spare sandbox and import what every
+    submission needs (nbgrader's pipeline and gradebook, the libraries the hidden checks
+    import), so that the first submission costs what every later one does."""
+    import importlib
+
+    from autograder.preprocessor import prewarm_spare, sandbox_config
+
+    for module in (
+        "nbgrader.apps",
+        "nbgrader.converters.autograde",
+        "nbgrader.api",
+        "autograder.checks",
+        "autograder.symbolic",
+        "reference_impl.quaternion",
+        "reference_impl.euler",
+        "reference_impl.so3",
+        "reference_impl.averaging",
+        "scipy.spatial.transform",
+    ):
+        importlib.import_module(module)
+
+    traits = course_config(course_root, **overrides).SandboxedAutograde
+    if traits.get("prewarm", True):
+        prewarm_spare(sandbox_config(str(traits.get("kernel_env", "")), slot))
 
 
 def _api(course_root: Path, overrides: dict[str, Any]) -> Any:

@@ -124,6 +124,26 @@ def acquire_kernel(config: SandboxConfig, files_from: Path, prewarm: bool) -> Sa
     return kernel
 
 
+def prewarm_spare(config: SandboxConfig) -> None:
+    """Launch the spare kernel of ``config`` now (a grading process's first notebook then
+    starts in a sandbox that is already up, like every later one). Best effort: a failure
+    here is left to ``acquire_kernel``, which raises it for a real notebook."""
+    if config in _SPARES:
+        return
+    spare = SandboxedKernel(config)
+    try:
+        spare.launch()
+        _SPARES[config] = spare
+    except Exception:
+        spare.shutdown()
+
+
+def sandbox_config(kernel_env: str, slot: int) -> SandboxConfig:
+    """The sandbox of a grading process: the course's kernel environment, the claimed slot."""
+    config = SandboxConfig(kernel_env=Path(kernel_env)) if kernel_env else SandboxConfig()
+    return config.for_slot(slot)
+
+
 def harness_boot_code() -> str:
     """Code that defines the harness module in the kernel (from ``harness_kernel``'s source)."""
     source = Path(harness_kernel.__file__).read_text()
@@ -198,13 +218,9 @@ class SandboxedAutograde(NbGraderPreprocessor):
         parts = load_parts(source_dir, notebook)
         run_id = self.run_id or secrets.token_hex(8)
         slot = current_slot()
-        config = (
-            SandboxConfig(kernel_env=Path(self.kernel_env)) if self.kernel_env else SandboxConfig()
-        )
+        config = sandbox_config(self.kernel_env, slot)
         # raises when the sandbox cannot start: never a silent fallback
-        kernel = acquire_kernel(
-            config.for_slot(slot), Path(resources["metadata"]["path"]), self.prewarm
-        )
+        kernel = acquire_kernel(config, Path(resources["metadata"]["path"]), self.prewarm)
         try:
             events = run_cells(
                 nb, kernel, self.cell_timeout, self.notebook_timeout, self.max_restarts

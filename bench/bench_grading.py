@@ -56,6 +56,8 @@ def stock(n: int, tmp: Path) -> float:
     shutil.copytree(REPO / "assignments" / "source" / PS, root / "source" / PS)
     nbgrader = str(Path(sys.executable).with_name("nbgrader"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("COURSE_")}
+    # nbgrader runs `alembic` from PATH: the venv's bin first, activated or not
+    env["PATH"] = f"{Path(nbgrader).parent}{os.pathsep}{env.get('PATH', '')}"
     subprocess.run(
         [nbgrader, "generate_assignment", PS], cwd=root, env=env, check=True, capture_output=True
     )
