@@ -810,12 +810,12 @@ def project_fourier(
     so in absolute terms it sits where the spectrum does — at low frequencies for molecules.
     Padding 3.5 times below 0.2 cycles/pixel and not at all above gives, on the analytic
     Gaussian oracle (σ = 2 px, ``gaussian_blobs``), 0.71–0.75 times the error of
-    torch-fourier-slice at ``pad_factor=2`` while running 1.1–1.6 times faster than it at
+    torch-fourier-slice at ``pad_factor=2`` while running 1.3–1.7 times faster than it at
     ``pad_factor=1`` (forward + backward, CPU, D = 128–64, ``bench/README.md``); the fine grid
     is a small cube, computed by ``_SymDFT``. Above ``cutoff`` the error is that of an
     unpadded grid (about 10 % of the signal there): raise ``cutoff`` (or set it to ``None``)
     for volumes with strong high-frequency content. ``pad=1, cutoff=None`` is the fast
-    setting (pad-1 accuracy, 3.0–3.4 times faster than torch-fourier-slice at pad 1). On a CPU,
+    setting (pad-1 accuracy, 3.1–3.4 times faster than torch-fourier-slice at pad 1). On a CPU,
     batches of ``projection_numba.MIN_SAMPLES`` samples or more are sampled by fused numba
     loops (``projection_numba``), the same arithmetic as the PyTorch sampler.
     """

@@ -4,8 +4,8 @@ The PyTorch sampler (``projection._Located``, ``_sample_forward``, ``_sample_bac
 every sample's eight corners into ``(8, B·n)`` index and weight tensors and gathers and scatters
 with ``index_select`` and ``scatter_add_``, which run on one thread on a CPU. These kernels do
 the same arithmetic per sample, in one pass, on every core: the forward gather, the trilinear
-insertion (the exact adjoint; one accumulation buffer per thread, summed at the end, so no two
-threads ever add to one element) and the analytic gradient for the rotations (corner values
+insertion (the exact adjoint, so that no two threads ever add to one element: a buffer per
+thread for small grids, one buffer written slab by slab for large ones) and the analytic gradient for the rotations (corner values
 re-read rather than stored). ``projection`` uses them for CPU tensors of at least
 ``MIN_SAMPLES`` samples when numba imports (``compiled.enabled()``); they are tested against
 the PyTorch path in ``tests/test_projection_numba.py``. The loops themselves are in
@@ -29,6 +29,9 @@ from reference_impl import compiled
 
 #: The smallest ``B · n`` handed to the compiled sampler.
 MIN_SAMPLES = 1 << 12
+#: Grids of at least this many reals take the slab-wise adjoint (one buffer); smaller ones a
+#: buffer per thread, summed (cheaper while zeroing and summing the copies costs little).
+SLABS_FROM = 1 << 21
 
 
 def usable(data: torch.Tensor, samples: int) -> bool:
@@ -42,10 +45,10 @@ def _threads() -> int:
 
 
 @functools.cache
-def _kernels() -> tuple[Any, Any]:
+def _kernels() -> Any:
     from reference_impl import projection_numba_kernels as k
 
-    return k.forward, k.backward
+    return k
 
 
 def _geometry(grid: Any) -> np.ndarray:
@@ -60,8 +63,7 @@ def sample_slices(grid: Any, rotations: torch.Tensor, freqs: torch.Tensor) -> to
     R = rotations.detach().contiguous().numpy()
     f = freqs.detach().contiguous().numpy()
     out = np.empty((2, R.shape[0], f.shape[0]), dtype=data.dtype)
-    forward, _ = _kernels()
-    compiled.run(forward, data, R, f, _geometry(grid), out)
+    compiled.run(_kernels().forward, data, R, f, _geometry(grid), out)
     return torch.from_numpy(out)
 
 
@@ -81,13 +83,24 @@ def sample_slices_backward(
     g = grad.detach().contiguous().numpy()
     dt, B = data.dtype, R.shape[0]
     T = max(1, min(_threads(), B * f.shape[0] // 4096))
-    g_data = np.zeros((T, data.size) if need_data else (0, 0), dtype=dt)
-    g_rot = np.zeros((T, B, 3, 2) if need_rot else (0, 0, 3, 2), dtype=dt)
-    _, backward = _kernels()
-    compiled.run(backward, g, data, R, f, _geometry(grid), g_data, g_rot)
-    gd = torch.from_numpy(g_data.sum(0)).view_as(grid.data) if need_data else None
+    geo = _geometry(grid)
+    if data.size < SLABS_FROM:  # one buffer per thread, summed
+        g_data = np.zeros((T, data.size) if need_data else (0, 0), dtype=dt)
+        g_rot = np.zeros((T, B, 3, 2) if need_rot else (0, 0, 3, 2), dtype=dt)
+        compiled.run(_kernels().backward_threads, g, data, R, f, geo, g_data, g_rot)
+        g_data, g_rot = g_data.sum(0), g_rot.sum(0)
+    else:  # one buffer, written by slabs of the grid
+        axis = int(np.argmax(grid.strides))  # the outermost axis of the layout
+        outer_hi = int(grid.hi[axis])  # lower corners lie on planes 0 … hi − 1
+        slabs = max(1, min(2 * T, outer_hi // 2))
+        g_data = np.zeros(data.size if need_data else 1, dtype=dt)
+        g_rot = np.zeros((slabs, B, 3, 2), dtype=dt)
+        args = (g, data, R, f, geo, g_data, g_rot, need_data, need_rot)
+        compiled.run(_kernels().backward_slabs, *args, int(grid.strides[axis]), outer_hi)
+        g_rot = g_rot.sum(0)
+    gd = torch.from_numpy(g_data).view_as(grid.data) if need_data else None
     gr = None
     if need_rot:  # rows kx, ky of the gradient; the third row of R does not enter
         gr = torch.zeros(B, 3, 3, dtype=grid.data.dtype)
-        gr[:, :2, :] = torch.from_numpy(g_rot.sum(0)).transpose(1, 2)
+        gr[:, :2, :] = torch.from_numpy(g_rot).transpose(1, 2)
     return gd, gr

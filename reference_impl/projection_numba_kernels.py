@@ -52,8 +52,94 @@ def forward(data: Any, R: Any, freqs: Any, geo: Any, out: Any) -> None:  # pragm
         out[1, b, i] = sgn * imag
 
 
+@jit
+def accumulate(
+    grad: Any,
+    data: Any,
+    R: Any,
+    freqs: Any,
+    geo: Any,
+    s: int,
+    g_data: Any,
+    g_rot: Any,
+    need_data: bool,
+    need_rot: bool,
+) -> None:  # pragma: no cover
+    """Sample ``s``'s share of the adjoint (into ``g_data``) and of ``∂L/∂q ⊗ (kx, ky)`` (into
+    ``g_rot`` (B, 3, 2))."""
+    n = freqs.shape[0]
+    sx, sy, sz, im = int(geo[4]), int(geo[5]), int(geo[6]), int(geo[7])
+    b, i = s // n, s % n
+    sgn, base, fx, fy, fz = locate(R, freqs, b, i, geo)
+    gre = grad[0, b, i]
+    gim = grad[1, b, i] * sgn  # the Friedel half was conjugated
+    gx = gy = gz = 0.0
+    for dz in range(2):
+        wz = fz if dz else 1 - fz
+        for dy in range(2):
+            wy = fy if dy else 1 - fy
+            row = base + dz * sz + dy * sy
+            if need_data:
+                w0, w1 = wz * wy * (1 - fx), wz * wy * fx
+                g_data[row] += w0 * gre
+                g_data[row + sx] += w1 * gre
+                g_data[row + im] += w0 * gim
+                g_data[row + sx + im] += w1 * gim
+            if need_rot:
+                a0 = data[row] * gre + data[row + im] * gim
+                a1 = data[row + sx] * gre + data[row + sx + im] * gim
+                gx += (a1 - a0) * wz * wy
+                gy += (1 - 2 * dy) * -(a0 * (1 - fx) + a1 * fx) * wz
+                gz += (1 - 2 * dz) * -(a0 * (1 - fx) + a1 * fx) * wy
+    if need_rot:  # dL/dq = sgn · dL/dp
+        kx, ky = freqs[i, 0], freqs[i, 1]
+        gx, gy, gz = gx * sgn, gy * sgn, gz * sgn
+        g_rot[b, 0, 0] += gx * kx
+        g_rot[b, 1, 0] += gy * kx
+        g_rot[b, 2, 0] += gz * kx
+        g_rot[b, 0, 1] += gx * ky
+        g_rot[b, 1, 1] += gy * ky
+        g_rot[b, 2, 1] += gz * ky
+
+
 @par
-def backward(
+def backward_slabs(
+    grad: Any,
+    data: Any,
+    R: Any,
+    freqs: Any,
+    geo: Any,
+    g_data: Any,
+    g_rot: Any,
+    need_data: bool,
+    need_rot: bool,
+    outer_stride: int,
+    outer_hi: int,
+) -> None:  # pragma: no cover
+    """The adjoint into one buffer ``g_data`` (size of ``data``) and per-slab sums of
+    ``∂L/∂q ⊗ (kx, ky)`` in ``g_rot`` (slabs, B, 3, 2), without two threads ever adding to
+    one element: the grid is cut into ``slabs`` slabs along its outermost axis (stride
+    ``outer_stride``, largest index ``outer_hi``), each at least two planes thick; a sample
+    belongs to the slab of its lower corner and writes to that plane and the next, so slabs of
+    the same parity never meet: the even ones run in parallel, then the odd ones."""
+    B, n = R.shape[0], freqs.shape[0]
+    S = B * n
+    slabs = g_rot.shape[0]
+    plane = np.empty(S, dtype=np.int32)
+    for s in numba.prange(S):
+        _, base, _, _, _ = locate(R, freqs, s // n, s % n, geo)
+        plane[s] = base // outer_stride
+    for phase in range(2):
+        for j in numba.prange((slabs - phase + 1) // 2):
+            k = 2 * j + phase
+            lo, hi = k * outer_hi // slabs, (k + 1) * outer_hi // slabs
+            for s in range(S):
+                if lo <= plane[s] < hi:
+                    accumulate(grad, data, R, freqs, geo, s, g_data, g_rot[k], need_data, need_rot)
+
+
+@par
+def backward_threads(
     grad: Any, data: Any, R: Any, freqs: Any, geo: Any, g_data: Any, g_rot: Any
 ) -> None:  # pragma: no cover
     """``g_data`` (T, size) per-thread insertion buffers (or (0, 0): not needed);

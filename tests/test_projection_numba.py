@@ -49,8 +49,11 @@ def both_paths(monkeypatch: pytest.MonkeyPatch, fn, *args):  # type: ignore[no-u
     N=st.integers(min_value=5, max_value=24),
     seed=st.integers(min_value=0, max_value=2**31 - 1),
     single=st.booleans(),
+    slabs=st.booleans(),
 )
-def test_extract_and_its_gradients_match_the_torch_sampler(N: int, seed: int, single: bool) -> None:
+def test_extract_and_its_gradients_match_the_torch_sampler(
+    N: int, seed: int, single: bool, slabs: bool
+) -> None:
     dt, ct = (torch.float32, torch.complex64) if single else (torch.float64, torch.complex128)
     gen = torch.Generator().manual_seed(seed)
     B = batch_for(N) + seed % 3
@@ -67,6 +70,8 @@ def test_extract_and_its_gradients_match_the_torch_sampler(N: int, seed: int, si
         return S.detach(), x.grad, R.grad
 
     with pytest.MonkeyPatch.context() as mp:
+        # both ways of writing the adjoint: a buffer per thread, or one buffer by slabs
+        mp.setattr(pn, "SLABS_FROM", 0 if slabs else 1 << 62)
         got, want = both_paths(mp, run)
     tol = 2e-5 if single else 1e-12
     for g, w, name in zip(
@@ -77,8 +82,12 @@ def test_extract_and_its_gradients_match_the_torch_sampler(N: int, seed: int, si
         assert err <= tol, (name, err)
 
 
+@pytest.mark.parametrize("slabs", [False, True])
 @pytest.mark.parametrize("N", [16, 17])
-def test_adjoint_dot_through_the_compiled_sampler(N: int) -> None:
+def test_adjoint_dot_through_the_compiled_sampler(
+    N: int, slabs: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pn, "SLABS_FROM", 0 if slabs else 1 << 62)
     gen = torch.Generator().manual_seed(N)
     B = batch_for(N)
     R = rotations(B, seed=N)
@@ -102,7 +111,9 @@ def test_gradcheck_through_the_compiled_sampler() -> None:
     )
 
 
-def test_project_fourier_matches_the_torch_sampler() -> None:
+@pytest.mark.parametrize("slabs", [False, True])
+def test_project_fourier_matches_the_torch_sampler(slabs: bool) -> None:
+    pn.SLABS_FROM, saved = (0 if slabs else 1 << 62), pn.SLABS_FROM
     D = 40
     gen = torch.Generator().manual_seed(5)
     V0 = torch.randn(D, D, D, dtype=torch.float64, generator=gen)
@@ -116,8 +127,11 @@ def test_project_fourier_matches_the_torch_sampler() -> None:
         assert V.grad is not None and R.grad is not None
         return img.detach(), V.grad, R.grad
 
-    with pytest.MonkeyPatch.context() as mp:
-        got, want = both_paths(mp, run)
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            got, want = both_paths(mp, run)
+    finally:
+        pn.SLABS_FROM = saved
     for g, w in zip(got, want, strict=True):
         assert float((g - w).abs().max() / w.abs().max()) <= 1e-12
 
