@@ -245,7 +245,7 @@ class _FunctionPlan:
         for case, ans in zip(self.cases, answers, strict=True):
             value: Any = None
             if ans is None:
-                reason: str | None = "no answer (the call timed out or the kernel died)"
+                reason: str | None = NO_ANSWER
             elif not ans.get("ok"):
                 reason = f"raised {str(ans.get('error', 'an error'))[:300]}"
             else:
@@ -263,13 +263,36 @@ class _FunctionPlan:
                 res.lines.append(line)
             else:
                 hidden_fail.append(reason)
-        if hidden_fail:
-            n = len(hidden_fail)
-            res.lines.append(
-                f"✗ {n} hidden case{'s' if n > 1 else ''} failed; the first one {hidden_fail[0]}"
-            )
+        res.lines += hidden_failures(hidden_fail)
         res.diagnosis = _diagnose(chk, values)
         return res
+
+
+NO_ANSWER = "no answer (the call timed out or the kernel died)"
+
+
+def decode_answers(answers: Sequence[dict[str, Any] | None]) -> tuple[list[Any], str | None]:
+    """The decoded values of one case's answers (a case may send several requests), or the
+    reason the first unusable answer fails the case: none, an exception, not plain data."""
+    values: list[Any] = []
+    for ans in answers:
+        if ans is None:
+            return values, NO_ANSWER
+        if not ans.get("ok"):
+            return values, f"raised {str(ans.get('error', 'an error'))[:300]}"
+        try:
+            values.append(decode_value(ans.get("value")))
+        except DecodeError as exc:
+            return values, f"returned something that is not plain data ({exc})"
+    return values, None
+
+
+def hidden_failures(failed: Sequence[str]) -> list[str]:
+    """The feedback line for failed hidden cases: how many, and the first one's reason."""
+    if not failed:
+        return []
+    n = len(failed)
+    return [f"✗ {n} hidden case{'s' if n > 1 else ''} failed; the first one {failed[0]}"]
 
 
 def _decoded(wire: Any) -> Any:

@@ -83,21 +83,24 @@ def sample_slices_backward(
     g = grad.detach().contiguous().numpy()
     dt, B = data.dtype, R.shape[0]
     T = max(1, min(_threads(), B * f.shape[0] // 4096))
-    geo = _geometry(grid)
+    size = data.size if need_data else 1  # (a placeholder when the adjoint is not wanted)
+    args = (g, data, R, f, _geometry(grid))
     if data.size < SLABS_FROM:  # one buffer per thread, summed
-        g_data = np.zeros((T, data.size) if need_data else (0, 0), dtype=dt)
-        g_rot = np.zeros((T, B, 3, 2) if need_rot else (0, 0, 3, 2), dtype=dt)
-        compiled.run(_kernels().backward_threads, g, data, R, f, geo, g_data, g_rot)
-        g_data, g_rot = g_data.sum(0), g_rot.sum(0)
+        g_data = np.zeros((T, size), dtype=dt)
+        g_rot = np.zeros((T, B, 3, 2), dtype=dt)
+        kernel = _kernels().backward_threads
+        compiled.run(kernel, *args, g_data, g_rot, need_data, need_rot)
+        g_data = g_data.sum(0)
     else:  # one buffer, written by slabs of the grid
         axis = int(np.argmax(grid.strides))  # the outermost axis of the layout
         outer_hi = int(grid.hi[axis])  # lower corners lie on planes 0 … hi − 1
-        slabs = max(1, min(2 * T, outer_hi // 2))
-        g_data = np.zeros(data.size if need_data else 1, dtype=dt)
-        g_rot = np.zeros((slabs, B, 3, 2), dtype=dt)
-        args = (g, data, R, f, geo, g_data, g_rot, need_data, need_rot)
-        compiled.run(_kernels().backward_slabs, *args, int(grid.strides[axis]), outer_hi)
-        g_rot = g_rot.sum(0)
+        g_data = np.zeros(size, dtype=dt)
+        g_rot = np.zeros((max(1, min(2 * T, outer_hi // 2)), B, 3, 2), dtype=dt)
+        kernel = _kernels().backward_slabs
+        compiled.run(
+            kernel, *args, g_data, g_rot, need_data, need_rot, int(grid.strides[axis]), outer_hi
+        )
+    g_rot = g_rot.sum(0)
     gd = torch.from_numpy(g_data).view_as(grid.data) if need_data else None
     gr = None
     if need_rot:  # rows kx, ky of the gradient; the third row of R does not enter

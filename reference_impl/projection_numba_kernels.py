@@ -140,45 +140,21 @@ def backward_slabs(
 
 @par
 def backward_threads(
-    grad: Any, data: Any, R: Any, freqs: Any, geo: Any, g_data: Any, g_rot: Any
+    grad: Any,
+    data: Any,
+    R: Any,
+    freqs: Any,
+    geo: Any,
+    g_data: Any,
+    g_rot: Any,
+    need_data: bool,
+    need_rot: bool,
 ) -> None:  # pragma: no cover
-    """``g_data`` (T, size) per-thread insertion buffers (or (0, 0): not needed);
-    ``g_rot`` (T, B, 3, 2) per-thread sums of ``∂L/∂q ⊗ (kx, ky)`` (or (0, 0, 3, 2))."""
-    B, n = R.shape[0], freqs.shape[0]
-    sx, sy, sz, im = int(geo[4]), int(geo[5]), int(geo[6]), int(geo[7])
-    T = max(g_data.shape[0], g_rot.shape[0])
-    need_data, need_rot = g_data.shape[0] > 0, g_rot.shape[0] > 0
-    S = B * n
+    """The adjoint into per-thread buffers ``g_data`` (T, size) and per-thread sums of
+    ``∂L/∂q ⊗ (kx, ky)`` in ``g_rot`` (T, B, 3, 2); thread ``t`` takes the ``t``-th share of
+    the samples, and the caller sums the copies."""
+    S = R.shape[0] * freqs.shape[0]
+    T = g_data.shape[0]
     for t in numba.prange(T):
         for s in range(t * S // T, (t + 1) * S // T):
-            b, i = s // n, s % n
-            sgn, base, fx, fy, fz = locate(R, freqs, b, i, geo)
-            gre = grad[0, b, i]
-            gim = grad[1, b, i] * sgn  # the Friedel half was conjugated
-            gx = gy = gz = 0.0
-            for dz in range(2):
-                wz = fz if dz else 1 - fz
-                for dy in range(2):
-                    wy = fy if dy else 1 - fy
-                    row = base + dz * sz + dy * sy
-                    if need_data:
-                        w0, w1 = wz * wy * (1 - fx), wz * wy * fx
-                        g_data[t, row] += w0 * gre
-                        g_data[t, row + sx] += w1 * gre
-                        g_data[t, row + im] += w0 * gim
-                        g_data[t, row + sx + im] += w1 * gim
-                    if need_rot:
-                        a0 = data[row] * gre + data[row + im] * gim
-                        a1 = data[row + sx] * gre + data[row + sx + im] * gim
-                        gx += (a1 - a0) * wz * wy
-                        gy += (1 - 2 * dy) * -(a0 * (1 - fx) + a1 * fx) * wz
-                        gz += (1 - 2 * dz) * -(a0 * (1 - fx) + a1 * fx) * wy
-            if need_rot:  # dL/dq = sgn · dL/dp
-                kx, ky = freqs[i, 0], freqs[i, 1]
-                gx, gy, gz = gx * sgn, gy * sgn, gz * sgn
-                g_rot[t, b, 0, 0] += gx * kx
-                g_rot[t, b, 1, 0] += gy * kx
-                g_rot[t, b, 2, 0] += gz * kx
-                g_rot[t, b, 0, 1] += gx * ky
-                g_rot[t, b, 1, 1] += gy * ky
-                g_rot[t, b, 2, 1] += gz * ky
+            accumulate(grad, data, R, freqs, geo, s, g_data[t], g_rot[t], need_data, need_rot)

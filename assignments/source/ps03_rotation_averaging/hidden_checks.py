@@ -33,8 +33,10 @@ from autograder.checks import (
     ValueCheck,
     allclose,
     choice,
+    decode_answers,
+    hidden_failures,
 )
-from autograder.harness_kernel import DecodeError, decode_value, encode_value
+from autograder.harness_kernel import encode_value
 from reference_impl import averaging as A
 from reference_impl import quaternion as Q
 from reference_impl import so3
@@ -80,20 +82,7 @@ class _PairPlan:
         res = CheckResult(chk.title or f"`{chk.function}`", 0, len(self.pairs), chk.weight)
         failed: list[str] = []
         for i, (a, b) in enumerate(self.pairs):
-            values = []
-            reason = None
-            for ans in answers[2 * i : 2 * i + 2]:
-                if ans is None:
-                    reason = "no answer (the call timed out or the kernel died)"
-                elif not ans.get("ok"):
-                    reason = f"raised {str(ans.get('error', 'an error'))[:300]}"
-                else:
-                    try:
-                        values.append(decode_value(ans.get("value")))
-                    except DecodeError as exc:
-                        reason = f"returned something that is not plain data ({exc})"
-                if reason:
-                    break
+            values, reason = decode_answers(answers[2 * i : 2 * i + 2])
             if reason is None:
                 try:
                     reason = chk.relation(values[0], values[1], a, b)
@@ -103,11 +92,7 @@ class _PairPlan:
                 res.passed += 1
             else:
                 failed.append(reason)
-        if failed:
-            n = len(failed)
-            res.lines.append(
-                f"✗ {n} hidden case{'s' if n > 1 else ''} failed; the first one {failed[0]}"
-            )
+        res.lines += hidden_failures(failed)
         return res
 
 

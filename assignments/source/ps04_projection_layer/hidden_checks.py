@@ -36,8 +36,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from autograder.checks import Case, CheckResult, FunctionCheck, Mistake, Part
-from autograder.harness_kernel import DecodeError, decode_value, encode_value
+from autograder.checks import (
+    Case,
+    CheckResult,
+    FunctionCheck,
+    Mistake,
+    Part,
+    decode_answers,
+    hidden_failures,
+)
+from autograder.harness_kernel import encode_value
 from reference_impl import projection as P
 from reference_impl.quaternion import quat_to_matrix
 
@@ -85,22 +93,8 @@ class _ProbePlan:
         wrong: list[tuple[Probe, list[Any]]] = []
         offset = 0
         for probe in self.probes:
-            chunk = answers[offset : offset + len(probe.requests)]
+            values, reason = decode_answers(answers[offset : offset + len(probe.requests)])
             offset += len(probe.requests)
-            values: list[Any] = []
-            reason = None
-            for ans in chunk:
-                if ans is None:
-                    reason = "no answer (the call timed out or the kernel died)"
-                elif not ans.get("ok"):
-                    reason = f"raised {str(ans.get('error', 'an error'))[:300]}"
-                else:
-                    try:
-                        values.append(decode_value(ans.get("value")))
-                    except DecodeError as exc:
-                        reason = f"returned something that is not plain data ({exc})"
-                if reason:
-                    break
             if reason is None:
                 try:
                     reason = chk.judge(values, probe)
@@ -112,11 +106,7 @@ class _ProbePlan:
                 res.passed += 1
             else:
                 failed.append(reason)
-        if failed:
-            n = len(failed)
-            res.lines.append(
-                f"✗ {n} hidden case{'s' if n > 1 else ''} failed; the first one {failed[0]}"
-            )
+        res.lines += hidden_failures(failed)
         res.diagnosis = _diagnose(chk.mistakes, wrong)
         return res
 
