@@ -14,7 +14,17 @@ differences), so a forward mistake made consistently in forward and backward cos
 from __future__ import annotations
 
 import pytest
-from grading_support import Expect, append_to, grade, learner_notebook, make_course, submit, verify
+from grading_support import (
+    REPO,
+    Expect,
+    append_to,
+    grade,
+    learner_notebook,
+    make_course,
+    solutions,
+    submit,
+    verify,
+)
 
 PS = "ps04_projection_layer"
 TOTAL = 36.0
@@ -112,40 +122,12 @@ def insert(grad: str = "torch.where(flip, S.conj(), S)", accumulate: str = "True
     return _INSERT.replace("GRAD", grad).replace("ACCUMULATE", accumulate)
 
 
-_KERNEL_WITHOUT_CONJ = """
-@triton.jit
-def slice_kernel(volume_ptr, rotations_ptr, out_ptr, N, n, BLOCK: tl.constexpr):
-    b = tl.program_id(0)
-    offsets = tl.program_id(1) * BLOCK + tl.arange(0, BLOCK)
-    valid = offsets < n
-    H = N // 2 + 1
-    r = rotations_ptr + b * 9
-    kx = (offsets % H).to(tl.load(r).dtype)
-    ky = (offsets // H - N // 2).to(tl.load(r).dtype)
-    qx = kx * tl.load(r + 0) + ky * tl.load(r + 3)
-    qy = kx * tl.load(r + 1) + ky * tl.load(r + 4)
-    qz = kx * tl.load(r + 2) + ky * tl.load(r + 5)
-    sign = tl.where(qx < 0, -1.0, 1.0).to(qx.dtype)
-    px, py, pz = qx * sign, qy * sign + N // 2, qz * sign + N // 2
-    x0, y0, z0 = tl.floor(px), tl.floor(py), tl.floor(pz)
-    fx, fy, fz = px - x0, py - y0, pz - z0
-    re = fx * 0.0
-    im = fx * 0.0
-    for dz in tl.static_range(2):
-        for dy in tl.static_range(2):
-            for dx in tl.static_range(2):
-                ix = x0.to(tl.int64) + dx
-                iy = y0.to(tl.int64) + dy
-                iz = z0.to(tl.int64) + dz
-                inside = valid & (ix >= 0) & (ix < H) & (iy >= 0) & (iy < N) & (iz >= 0) & (iz < N)
-                w = (fx if dx else 1 - fx) * (fy if dy else 1 - fy) * (fz if dz else 1 - fz)
-                element = ((iz * N + iy) * H + ix) * 2
-                re += w * tl.load(volume_ptr + element, mask=inside, other=0.0)
-                im += w * tl.load(volume_ptr + element + 1, mask=inside, other=0.0)
-    out = out_ptr + (b * n + offsets) * 2
-    tl.store(out, re, mask=valid)
-    tl.store(out + 1, im, mask=valid)  # not conjugated on the Friedel half
-"""
+_STORE_IM = "tl.store(out + 1, im * sign, mask=valid)"
+# the solution's Triton cell with the Friedel half left unconjugated
+_KERNEL_WITHOUT_CONJ = solutions(REPO / "assignments", PS)["triton_kernel"].replace(
+    _STORE_IM, "tl.store(out + 1, im, mask=valid)  # not conjugated on the Friedel half"
+)
+assert _STORE_IM not in _KERNEL_WITHOUT_CONJ
 
 # name: (solution cell, code appended to it, parts it breaks, part → diagnosis the feedback names)
 MUTANTS: dict[str, tuple[str, str, set[str], dict[str, str]]] = {
