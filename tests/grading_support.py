@@ -1,7 +1,7 @@
 """Shared by the grading tests: a throwaway course, learner notebooks, batch grading.
 
 Not a test module. A course is a temporary ``assignments/`` folder holding a copy of a problem
-set's source, released with nbgrader (``autograder.release.generate``) and its own gradebook.
+set's source, released with nbgrader (``autograder.release.validation.generate``) and its own gradebook.
 Learner notebooks start from the real release, with solution cells filled in from the source
 (a correct learner) or left as released (a blank one), then changed as a test needs.
 """

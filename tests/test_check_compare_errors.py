@@ -1,6 +1,6 @@
 """A learner's answer that a hidden check's comparison cannot handle is a wrong answer, not a crash.
 
-Before ``autograder.checks._compare``, an exception inside a comparison (e.g. ``np.asarray`` of a
+Before ``autograder.checks.function._compare``, an exception inside a comparison (e.g. ``np.asarray`` of a
 ragged list returned by the learner's ``matrix_to_euler`` in problem set 1) escaped
 ``evaluate``, failed nbgrader's autograde, and left the submission ungraded ("error", retried on
 every run) — a learner could make their own notebook ungradable.
@@ -11,9 +11,8 @@ from __future__ import annotations
 import numpy as np
 from grading_support import REPO
 
-from autograder.checks import Case, FunctionCheck, ValueCheck
-from autograder.harness_kernel import encode_value
-from autograder.preprocessor import load_parts
+from autograder.checks import Case, FunctionCheck, ValueCheck, load_parts
+from autograder.harness import encode_value
 
 
 def _raises(value, expected, case):

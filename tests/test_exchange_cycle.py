@@ -17,7 +17,7 @@ from grading_support import learner_notebook, make_course
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.late import late_penalty
+from autograder.grading.late import late_penalty
 
 PS = "ps01_quaternions"
 COURSE = str(Path(sys.executable).with_name("course"))
@@ -60,8 +60,8 @@ def course(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedPr
 def test_submit_collect_grade_feedback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from nbgrader.api import Gradebook
 
-    from autograder.exchange import exchange_release
-    from autograder.nbgrader_setup import db_url
+    from autograder.config import db_url
+    from autograder.publish import exchange_release
 
     (tmp_path / "_toc.yml").write_text("")
     exchange = tmp_path / "exchange"

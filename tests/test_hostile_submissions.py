@@ -392,7 +392,7 @@ def test_no_collateral_damage(batch: tuple[Path, dict]) -> None:
     """The correct submission graded beside all of this still has full marks in the gradebook."""
     from nbgrader.api import Gradebook
 
-    from autograder.nbgrader_setup import db_url
+    from autograder.config import db_url
 
     root, _ = batch
     with Gradebook(db_url(root)) as gb:

@@ -20,11 +20,10 @@ import pytest
 import torch
 from grading_support import REPO
 
-from autograder import harness_kernel
-from autograder.checks import FunctionCheck, part_seed
-from autograder.harness_kernel import encode_value
-from autograder.kernel import SandboxedKernel
-from autograder.preprocessor import load_parts
+from autograder.checks import FunctionCheck, load_parts, part_seed
+from autograder.harness import encode_value
+from autograder.harness import in_kernel as harness_kernel
+from autograder.sandbox import SandboxedKernel
 from reference_impl import projection as P
 
 PS = "ps04_projection_layer"

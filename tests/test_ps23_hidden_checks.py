@@ -18,9 +18,8 @@ import numpy as np
 import pytest
 from grading_support import REPO
 
-from autograder import harness_kernel
-from autograder.checks import Case, part_seed
-from autograder.preprocessor import load_parts
+from autograder.checks import Case, load_parts, part_seed
+from autograder.harness import in_kernel as harness_kernel
 from reference_impl import averaging, so3
 
 SEEDS = range(6)

@@ -20,9 +20,9 @@ from autograder.publish import (
     ReleaseTarget,
     publish_book,
     publish_releases,
-    published_files,
     release_due,
 )
+from autograder.publish.releases import published_files
 from autograder.release import generate
 
 
@@ -75,7 +75,7 @@ def test_publish_never_rewrites(repo: Path, tmp_path: Path) -> None:
 def test_release_due_follows_the_schedule(repo: Path, tmp_path: Path) -> None:
     from nbgrader.api import Gradebook
 
-    from autograder.nbgrader_setup import db_url
+    from autograder.config import db_url
 
     root = repo / "assignments"
     schedule = sch.load_schedule(repo / "book" / "schedule.yml")

@@ -1,6 +1,6 @@
 """`course release` validation for every problem set: nothing hidden leaks into the release, the
 source notebook (solutions filled in) scores full marks and the blank release scores zero, both
-graded through the sandbox like a real submission (``autograder.release.release_assignment``,
+graded through the sandbox like a real submission (``autograder.release.validation.release_assignment``,
 which runs ``validate_release`` and raises when it finds a problem)."""
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.kernel import SandboxedKernel
-from autograder.sandbox import SandboxConfig, SandboxUnavailable, check_sandbox, slot_cgroups
+from autograder.sandbox import SandboxConfig, SandboxedKernel, SandboxUnavailable, check_sandbox
+from autograder.sandbox.bubblewrap import slot_cgroups
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -17,9 +17,8 @@ import numpy as np
 import pytest
 from grading_support import REPO
 
-from autograder import harness_kernel
-from autograder.checks import part_seed
-from autograder.preprocessor import load_parts
+from autograder.checks import load_parts, part_seed
+from autograder.harness import in_kernel as harness_kernel
 
 SEEDS = range(24)
 PROBLEM_SETS = sorted(p.name for p in (REPO / "assignments" / "source").iterdir() if p.is_dir())

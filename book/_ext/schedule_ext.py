@@ -33,7 +33,7 @@ def _schedule_module(root: Path) -> Any:
     # that matches its book/schedule.yml.
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
-    from autograder import schedule
+    from autograder import schedule as schedule
 
     return schedule
 

@@ -1,5 +1,5 @@
 """Hidden checks of problem set 1 (quaternions). Grader-side only: never released, never in the
-learner's sandbox (``CourseDirectory.ignore`` lists this file). See ``autograder.checks``."""
+learner's sandbox (``CourseDirectory.ignore`` lists this file). See ``autograder.checks.function``."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from autograder.checks import (
     choice,
     quat_close,
 )
-from autograder.symbolic import sympy_equal
+from autograder.checks import sympy_equal
 from reference_impl import euler as E
 from reference_impl import quaternion as Q
 

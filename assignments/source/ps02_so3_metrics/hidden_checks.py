@@ -1,5 +1,5 @@
 """Hidden checks of problem set 2 (metrics on SO(3)). Grader-side only: never released, never in
-the learner's sandbox (``CourseDirectory.ignore`` lists this file). See ``autograder.checks``.
+the learner's sandbox (``CourseDirectory.ignore`` lists this file). See ``autograder.checks.function``.
 
 The inputs include the cases that separate a careful implementation from the textbook one:
 angles of 1e-9 rad (where ``arccos`` of the trace is 0), float32 angles of 1e-4 rad, half turns

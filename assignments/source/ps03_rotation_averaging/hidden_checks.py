@@ -1,5 +1,5 @@
 """Hidden checks of problem set 3 (rotation averaging). Grader-side only: never released, never in
-the learner's sandbox (``CourseDirectory.ignore`` lists this file). See ``autograder.checks``.
+the learner's sandbox (``CourseDirectory.ignore`` lists this file). See ``autograder.checks.function``.
 
 Rotations are compared by the angle between them (``rotation_close``), never entry by entry, and
 every average is first checked to be a rotation. The properties that define each average are
@@ -36,7 +36,7 @@ from autograder.checks import (
     decode_answers,
     hidden_failures,
 )
-from autograder.harness_kernel import encode_value
+from autograder.harness import encode_value
 from reference_impl import averaging as A
 from reference_impl import quaternion as Q
 from reference_impl import so3

@@ -1,5 +1,5 @@
 """Hidden checks of problem set 4 (the projection layer). Grader-side only: never released, never
-in the learner's sandbox (``CourseDirectory.ignore`` lists this file). See ``autograder.checks``.
+in the learner's sandbox (``CourseDirectory.ignore`` lists this file). See ``autograder.checks.function``.
 
 The learner's kernel only ever answers requests with plain data; everything is judged here, with
 ``reference_impl.projection`` evaluated in float64 in this process:
@@ -45,7 +45,7 @@ from autograder.checks import (
     decode_answers,
     hidden_failures,
 )
-from autograder.harness_kernel import encode_value
+from autograder.harness import encode_value
 from reference_impl import projection as P
 from reference_impl.quaternion import quat_to_matrix
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import sympy
 
-from autograder.harness_kernel import DecodeError, SympyTree
+from autograder.harness.in_kernel import DecodeError, SympyTree
 
 __all__ = ["ALLOWED_FUNCTIONS", "rebuild_sympy"]
 

@@ -3,7 +3,7 @@
 Its *source text* is sent to the sandboxed kernel after the learner's notebook has run; the
 kernel then receives requests — "call ``quat_multiply`` on these arrays", "read the variable
 ``ANSWER_Q5``" — and answers with plain data. Nothing in here knows an expected value: hidden
-checks are evaluated in the grader process (``autograder.checks``), which imports this same
+checks are evaluated in the grader process (``autograder.checks.function``), which imports this same
 module to decode the answers.
 
 Wire format (JSON): a value is one of
@@ -13,7 +13,7 @@ Wire format (JSON): a value is one of
 ``{"t": "list" | "tuple", "v": [...]}``, ``{"t": "dict", "v": {key: value}}``,
 ``{"t": "nd", "npy": base64}`` (a NumPy ``.npy`` file, read with ``allow_pickle=False``),
 ``{"t": "torch", "npy": base64, "grad": bool}`` (a tensor, sent as its array),
-``{"t": "sympy", "tree": …}`` (an expression tree, rebuilt by ``autograder.codec`` from an
+``{"t": "sympy", "tree": …}`` (an expression tree, rebuilt by ``autograder.checks.sympy_tree`` from an
 allow-list of sympy classes — never ``sympify``/``parse_expr``).
 
 Requests: ``{"id": n, "mode": "call", "fn": name, "args": [...], "kwargs": {...}}``;

@@ -6,7 +6,7 @@ default (``_config.yml``: ``course.release_branch``, ``course.release_remote``) 
 home, laid out as ``<problem set>/<notebook>.ipynb``. nbgitpuller's merge keeps a learner's
 edited copy of a file that changed upstream, so a published file is never rewritten: a new week
 adds files, and publishing a file that exists with other content is an error
-(``PublishError``). ``release_due`` releases (``autograder.release``: generate and validate)
+(``PublishError``). ``release_due`` releases (``autograder.release.validation``: generate and validate)
 and publishes every problem set whose release time in ``book/schedule.yml`` has come; it is
 idempotent. It also sets each assignment's due date in the gradebook (for late penalties) and
 puts the release in nbgrader's exchange (for ``course submit``).
@@ -59,7 +59,7 @@ def release_target(config: dict[str, Any] | None = None, repo: Path | None = Non
     """The learners' branch from ``_config.yml`` (``course.release_remote``, default
     ``repository.url``; ``course.release_branch``, default ``releases``); ``$COURSE_RELEASE_REMOTE``
     overrides the remote."""
-    from autograder.schedule import load_book_config
+    from autograder.schedule.model import load_book_config
 
     cfg = config if config is not None else load_book_config(repo)
     course = cfg.get("course") or {}
@@ -173,7 +173,7 @@ class DueReport:
 def _set_due_dates(course_root: Path, ps_ids: list[str], schedule: Any) -> None:
     from nbgrader.api import Gradebook
 
-    from autograder.nbgrader_setup import COURSE_ID, db_url
+    from autograder.config.nbgrader import COURSE_ID, db_url
 
     by_id = {p.id: p for p in schedule.problem_sets}
     with Gradebook(db_url(course_root), course_id=COURSE_ID) as gb:
@@ -195,9 +195,10 @@ def release_due(
 ) -> DueReport:
     """Release and publish every problem set whose release time is at or before ``now``
     (``validate=False`` only generates: for tests of the publishing itself)."""
-    from autograder.exchange import exchange_release
-    from autograder.release import generate, release_assignment
-    from autograder.schedule import load_schedule
+    from autograder.publish.exchange import exchange_release
+    from autograder.release.generate import generate
+    from autograder.release.validation import release_assignment
+    from autograder.schedule.model import load_schedule
 
     schedule = schedule or load_schedule(course_root.parent / "book" / "schedule.yml")
     report = DueReport()

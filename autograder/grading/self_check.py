@@ -15,10 +15,10 @@ from pathlib import Path
 import nbformat
 from nbgrader import utils as nbutils
 
-from autograder.grading import inspect_notebook
-from autograder.kernel import LocalKernel, SandboxedKernel
-from autograder.preprocessor import run_cells
-from autograder.sandbox import SandboxConfig, check_sandbox
+from autograder.grading.notebook_run import run_cells
+from autograder.grading.submissions import inspect_notebook
+from autograder.sandbox.bubblewrap import SandboxConfig, check_sandbox
+from autograder.sandbox.kernel import LocalKernel, SandboxedKernel
 
 __all__ = ["CheckReport", "check_notebook"]
 

@@ -1,7 +1,7 @@
 """Symbolic answers: is the learner's SymPy expression equal to the reference?
 
 The learner's expression arrives as a tree and is rebuilt from an allow-list
-(``autograder.codec``). Equality is decided by exact evaluation at random *rational* points:
+(``autograder.checks.sympy_tree``). Equality is decided by exact evaluation at random *rational* points:
 for polynomials (and rational functions) in the problem's symbols two different expressions
 agree at a random point of large height with negligible probability (Schwartz–Zippel), and
 rational arithmetic has no rounding. When an answer may use a constraint — a unit quaternion,
@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 import sympy
 
-from autograder.checks import Case, Compare
-from autograder.codec import rebuild_sympy
-from autograder.harness_kernel import DecodeError, SympyTree
+from autograder.checks.cases import Case
+from autograder.checks.compare import Compare
+from autograder.checks.sympy_tree import rebuild_sympy
+from autograder.harness.in_kernel import DecodeError, SympyTree
 
 __all__ = ["rational_points", "sympy_equal"]
 

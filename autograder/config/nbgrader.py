@@ -78,7 +78,7 @@ def configure(c: Config, root: Path | str) -> Config:
         SaveAutoGrades,
     )
 
-    from autograder.preprocessor import DropEmptyNbgraderMetadata, SandboxedAutograde
+    from autograder.grading.preprocessor import DropEmptyNbgraderMetadata, SandboxedAutograde
 
     root = Path(root).resolve()
     c.CourseDirectory.root = str(root)
@@ -110,8 +110,8 @@ def configure(c: Config, root: Path | str) -> Config:
     # the exchange (release → fetch → submit → collect, feedback both ways)
     c.Exchange.root = exchange_root()
     c.Exchange.path_includes_course = False
-    # late submissions: a percentage per day with a cap (autograder.late)
-    from autograder.late import PercentPerDayPenalty
+    # late submissions: a percentage per day with a cap (autograder.grading.late)
+    from autograder.grading.late import PercentPerDayPenalty
 
     c.AssignLatePenalties.plugin_class = PercentPerDayPenalty
     for key, value in late_policy(root).items():

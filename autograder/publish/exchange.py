@@ -21,7 +21,7 @@ from typing import Any
 
 from traitlets.config import Config
 
-from autograder.nbgrader_setup import COURSE_ID, course_config, exchange_root
+from autograder.config.nbgrader import COURSE_ID, course_config, exchange_root
 
 __all__ = [
     "ExchangeError",

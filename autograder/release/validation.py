@@ -13,30 +13,20 @@ The validation grades through the same code path as ``course grade`` (sandbox in
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
-import re
 import shutil
 import tempfile
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
+from autograder.checks.loader import HIDDEN_CHECKS
+from autograder.grading.submissions import Submission, fingerprint
+from autograder.grading.worker import grade_one
+from autograder.release.generate import ReleaseError, generate
+from autograder.release.leaks import leaks
 
-from autograder.grading import Submission, _fingerprint, grade_one
-from autograder.nbgrader_setup import course_config
-from autograder.preprocessor import HIDDEN_CHECKS
-
-__all__ = ["ReleaseError", "ReleaseReport", "generate", "release_assignment", "validate_release"]
-
-_SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
-
-
-class ReleaseError(RuntimeError):
-    """The release is wrong; the message lists every problem found."""
+__all__ = ["ReleaseReport", "release_assignment", "validate_release"]
 
 
 @dataclass
@@ -50,63 +40,6 @@ class ReleaseReport:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def generate(course_root: Path, assignment: str) -> Path:
-    """nbgrader ``generate_assignment`` into ``release/<assignment>``; returns that folder."""
-    from nbgrader.apps import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
-
-    if not (course_root / "source" / assignment).is_dir():
-        raise ReleaseError(f"no source folder {course_root / 'source' / assignment}")
-    cfg = course_config(course_root)
-    api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
-    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
-        warnings.simplefilter("ignore")
-        result = api.generate_assignment(assignment, force=True, create=True)
-    if not result.get("success"):
-        raise ReleaseError(
-            f"nbgrader generate_assignment failed:\n{result.get('error') or result.get('log')}"
-        )
-    return course_root / "release" / assignment
-
-
-def leaks(source: Path, release: Path) -> list[str]:
-    """What of the source's hidden material appears in the release (empty when nothing)."""
-    problems = []
-    for path in release.rglob("*"):
-        if path.name == HIDDEN_CHECKS:
-            problems.append(f"{path.relative_to(release)}: the hidden checks were released")
-    released_text = "\n".join(
-        p.read_text(errors="replace")
-        for p in release.rglob("*")
-        if p.is_file() and p.suffix in (".ipynb", ".py", ".md", ".txt")
-    )
-    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
-        if marker in released_text:
-            problems.append(f"the marker '{marker}' is in the release")
-    released_sources = []
-    for nb_path in release.glob("*.ipynb"):
-        nb = nbformat.read(nb_path, as_version=4)
-        released_sources += [c.source for c in nb.cells]
-    released_code = "\n".join(released_sources)
-    for nb_path in source.glob("*.ipynb"):
-        nb = nbformat.read(nb_path, as_version=4)
-        for cell in nb.cells:
-            for region in _SOLUTION.findall(cell.source):
-                for line in region.splitlines():
-                    stripped = line.strip()
-                    if (
-                        len(stripped) >= 25
-                        and not stripped.startswith("#")
-                        and stripped in released_code
-                    ):
-                        problems.append(f"a solution line is in the release: {stripped[:60]!r}")
-            if "BEGIN HIDDEN TESTS" in cell.source:
-                problems.append(
-                    f"{nb_path.name}: hidden tests belong in {HIDDEN_CHECKS}, not in a cell"
-                )
-    return problems
 
 
 def validate_release(course_root: Path, assignment: str) -> ReleaseReport:
@@ -129,7 +62,7 @@ def validate_release(course_root: Path, assignment: str) -> ReleaseReport:
             sub_dir = root / "submitted" / learner / assignment
             shutil.copytree(folder, sub_dir, ignore=shutil.ignore_patterns(HIDDEN_CHECKS))
             outcome = grade_one(
-                root, Submission(learner, assignment, sub_dir, _fingerprint(sub_dir)), overrides
+                root, Submission(learner, assignment, sub_dir, fingerprint(sub_dir)), overrides
             )
             if outcome.status != "graded":
                 report.problems.append(f"the {learner} notebook was not graded: {outcome.verdict}")
@@ -155,10 +88,10 @@ def _validation_key(course_root: Path, assignment: str) -> str:
     the reference implementation's code, and the learners' kernel environment."""
     import hashlib
 
-    from autograder.sandbox import default_kernel_env
+    from autograder.sandbox.bubblewrap import default_kernel_env
 
     h = hashlib.sha256()
-    pkg = Path(__file__).resolve().parent
+    pkg = Path(__file__).resolve().parents[1]  # the autograder package
     folders = [course_root / "source" / assignment, pkg, pkg.parent / "reference_impl"]
     for folder in folders:
         for path in sorted(

@@ -31,7 +31,9 @@ __all__ = [
     "BOOK_DIR",
     "DEFAULT_SCHEDULE",
     "KINDS",
+    "PRODID",
     "REPO_ROOT",
+    "UID_DOMAIN",
     "Meeting",
     "ProblemSet",
     "Schedule",
@@ -44,13 +46,14 @@ __all__ = [
     "load_book_config",
     "load_schedule",
     "meeting_header_markdown",
+    "missing_pages",
     "problem_set_header_markdown",
     "release_branch",
     "schedule_markdown",
     "write_ics",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 BOOK_DIR = REPO_ROOT / "book"
 DEFAULT_SCHEDULE = BOOK_DIR / "schedule.yml"
 KINDS = ("meeting", "no-meeting", "upcoming")

@@ -3,7 +3,7 @@
 Each submission is one task, ``grading.grade_one``, run by a Dask worker process on a machine
 that has the course checkout, the learners' kernel environment and bubblewrap. A worker grades
 in its own sandbox slot (its own uid and cgroups), claimed from ``SLOT_BASE`` up
-(``autograder.slots``), so that workers on one machine never share one. Grades land in the one gradebook: SQLite on a shared
+(``autograder.sandbox.slots``), so that workers on one machine never share one. Grades land in the one gradebook: SQLite on a shared
 folder for a single machine, PostgreSQL (``COURSE_DB_URL``) for several. A submission is graded
 once: tasks are keyed by submission fingerprint (a retried task regrades the same submission,
 and nbgrader overwrites its own rows), and finished submissions are skipped on a rerun exactly
@@ -17,7 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from autograder.grading import Outcome, Submission, grade_one
+from autograder.grading.submissions import Outcome, Submission
+from autograder.grading.worker import grade_one, init_worker, worker_slot
 
 __all__ = ["SLOT_BASE", "grade_on_cluster"]
 
@@ -28,12 +29,10 @@ SLOT_BASE = 32
 def _grade_task(
     course_root: str, sub: Submission, overrides: dict[str, Any], env: dict[str, str]
 ) -> Outcome:
-    from autograder.grading import _WORKER, _init_worker
-
     os.environ.update({k: v for k, v in env.items() if k != "COURSE_SANDBOX_SLOT"})
-    if "slot" not in _WORKER:  # the first task in this worker process: claim a slot
+    if worker_slot() is None:  # the first task in this worker process: claim a slot
         os.environ.pop("COURSE_SANDBOX_SLOT", None)
-        _init_worker(course_root, False, overrides, first_slot=SLOT_BASE)
+        init_worker(course_root, False, overrides, first_slot=SLOT_BASE)
     return grade_one(Path(course_root), sub, overrides)
 
 

@@ -20,7 +20,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from autograder.paths import CourseNotFound, course_root, repo_root
+from autograder.config.paths import CourseNotFound, course_root, repo_root
 
 __all__ = ["main"]
 
@@ -66,8 +66,8 @@ def _when(text: str | None, tz: str) -> dt.datetime:
 
 
 def _cmd_release_due(args: argparse.Namespace) -> int:
-    from autograder.publish import ReleaseTarget, release_due, release_target
-    from autograder.schedule import load_schedule
+    from autograder.publish.releases import ReleaseTarget, release_due, release_target
+    from autograder.schedule.model import load_schedule
 
     root = course_root()
     schedule = load_schedule(root.parent / "book" / "schedule.yml")
@@ -89,7 +89,8 @@ def _cmd_release_due(args: argparse.Namespace) -> int:
 
 
 def _cmd_release(args: argparse.Namespace) -> int:
-    from autograder.release import ReleaseError, release_assignment
+    from autograder.release.generate import ReleaseError
+    from autograder.release.validation import release_assignment
 
     if args.due:
         return _cmd_release_due(args)
@@ -110,7 +111,7 @@ def _cmd_release(args: argparse.Namespace) -> int:
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
-    from autograder.grading import format_summary, grade_assignment, progress_printer
+    from autograder.grading.batch import format_summary, grade_assignment, progress_printer
 
     root = course_root()
     name = _resolve(root, args.assignment)
@@ -129,14 +130,14 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
 
 def _cmd_feedback(args: argparse.Namespace) -> int:
-    from autograder.feedback import generate_feedback
+    from autograder.feedback.generate import generate_feedback
 
     root = course_root()
     name = _resolve(root, args.assignment)
     files = generate_feedback(root, name)
     print(f"{len(files)} feedback file(s) in {root / 'feedback'}/<learner>/{name}/")
     if not args.no_release:
-        from autograder.exchange import release_feedback
+        from autograder.publish.exchange import release_feedback
 
         released, skipped = release_feedback(root, name)
         print(
@@ -150,7 +151,7 @@ def _cmd_feedback(args: argparse.Namespace) -> int:
 
 
 def _cmd_collect(args: argparse.Namespace) -> int:
-    from autograder.exchange import collect
+    from autograder.publish.exchange import collect
 
     root = course_root()
     name = _resolve(root, args.assignment)
@@ -160,7 +161,7 @@ def _cmd_collect(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from autograder.feedback import format_pass_rates, pass_rates
+    from autograder.feedback.pass_rates import format_pass_rates, pass_rates
 
     root = course_root()
     name = _resolve(root, args.assignment)
@@ -174,8 +175,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_publish_book(args: argparse.Namespace) -> int:
-    from autograder.book import html_dir
-    from autograder.publish import publish_book, release_target
+    from autograder.publish.book import html_dir
+    from autograder.publish.releases import publish_book, release_target
 
     root = repo_root()
     if not args.no_build:
@@ -189,7 +190,7 @@ def _cmd_publish_book(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from autograder.feedback import export_grades
+    from autograder.feedback.export import export_grades
 
     root = course_root()
     out = Path(args.to) if args.to else root / "grades.csv"
@@ -199,7 +200,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_author(args: argparse.Namespace) -> int:
-    from autograder.authoring import build_source
+    from autograder.authoring.notebook_builder import build_source
 
     root = course_root()
     scripts = sorted(p.stem for p in (root / "authoring").glob("*.py"))
@@ -217,7 +218,7 @@ def _cmd_author(args: argparse.Namespace) -> int:
 
 
 def _cmd_sandbox(args: argparse.Namespace) -> int:
-    from autograder.sandbox import (
+    from autograder.sandbox.bubblewrap import (
         SandboxConfig,
         SandboxUnavailable,
         check_sandbox,
@@ -240,7 +241,7 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from autograder.book import build_book
+    from autograder.publish.book import build_book
 
     root = repo_root()
     if not args.book_only:
@@ -256,7 +257,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from autograder.book import html_dir, serve_directory
+    from autograder.publish.book import html_dir, serve_directory
 
     try:
         serve_directory(html_dir(repo_root()), port=args.port, host=args.host)
@@ -267,7 +268,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 # -- learner commands -----------------------------------------------------------------------------
 def _cmd_submit(args: argparse.Namespace) -> int:
-    from autograder.exchange import ExchangeError, submit
+    from autograder.publish.exchange import ExchangeError, submit
 
     try:
         log = submit(args.assignment, Path.cwd(), args.learner)
@@ -278,7 +279,7 @@ def _cmd_submit(args: argparse.Namespace) -> int:
 
 
 def _cmd_fetch_feedback(args: argparse.Namespace) -> int:
-    from autograder.exchange import ExchangeError, fetch_feedback
+    from autograder.publish.exchange import ExchangeError, fetch_feedback
 
     try:
         files = fetch_feedback(args.assignment, Path.cwd(), args.learner)
@@ -292,8 +293,8 @@ def _cmd_fetch_feedback(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from autograder.checker import check_notebook
-    from autograder.sandbox import SandboxUnavailable
+    from autograder.grading.self_check import check_notebook
+    from autograder.sandbox.bubblewrap import SandboxUnavailable
 
     path = Path(args.notebook)
     try:
@@ -437,7 +438,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return _fail("interrupted; finished grades are kept, rerun to continue", 130)
     except Exception as exc:
-        from autograder.sandbox import SandboxUnavailable
+        from autograder.sandbox.bubblewrap import SandboxUnavailable
 
         if isinstance(exc, SandboxUnavailable):
             return _fail(f"{exc}", EXIT_ENV)

@@ -13,7 +13,7 @@ by design), and runs code with:
   reported as ``died`` and can be restarted.
 
 Nothing the kernel sends is trusted beyond being data: outputs are stored for feedback, and the
-results of hidden checks are decoded by ``autograder.codec`` with strict limits.
+results of hidden checks are decoded by ``autograder.checks.sympy_tree`` with strict limits.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from typing import Any
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
-from autograder.sandbox import SandboxConfig, kernel_argv, prepare_dirs
+from autograder.sandbox.bubblewrap import SandboxConfig, kernel_argv, prepare_dirs
 
 __all__ = ["ExecResult", "KernelStartError", "LocalKernel", "SandboxedKernel"]
 

@@ -58,7 +58,7 @@ _UID_BASE = 61000
 
 
 def _current_slot() -> int:
-    from autograder.slots import current_slot
+    from autograder.sandbox.slots import current_slot
 
     return current_slot()
 

@@ -1,0 +1,19 @@
+"""Release: generate the learners' version of a problem set and prove it right (instructor side).
+
+``release_assignment`` runs nbgrader's ``generate_assignment``, checks that nothing hidden leaks
+(``leaks``), and grades the solution (full marks) and the blank release (zero) in the sandbox.
+"""
+
+from autograder.release import generate
+from autograder.release.generate import ReleaseError
+from autograder.release.leaks import leaks
+from autograder.release.validation import ReleaseReport, release_assignment, validate_release
+
+__all__ = [
+    "ReleaseError",
+    "ReleaseReport",
+    "generate",
+    "leaks",
+    "release_assignment",
+    "validate_release",
+]
