@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from autograder.authoring import problem_set_dir  # noqa: E402
 from autograder.grading import Outcome, grade_assignment  # noqa: E402
 from autograder.release import generate  # noqa: E402
 
@@ -40,7 +41,7 @@ FAST_LIMITS = {
 def make_course(tmp: Path, ps: str) -> Path:
     """A course root in ``tmp`` with ``ps`` released (no validation: tests check that)."""
     root = tmp / "assignments"
-    shutil.copytree(REPO / "assignments" / "source" / ps, root / "source" / ps)
+    shutil.copytree(problem_set_dir(REPO / "assignments", ps), problem_set_dir(root, ps))
     generate(root, ps)
     return root
 

@@ -128,6 +128,18 @@ def test_every_package_states_its_public_api(package: str) -> None:
         assert hasattr(module, name), f"{package}.__all__ names {name}, which it lacks"
 
 
+@pytest.mark.parametrize(
+    "package",
+    sorted(n for n, p in MODULES.items() if p.name == "__init__.py"),
+)
+def test_no_public_name_is_also_a_submodule(package: str) -> None:
+    """``from pkg import name`` must not depend on import order (a submodule named like a
+    function of the package replaces it as an attribute when it is imported later)."""
+    module = importlib.import_module(package)
+    clashes = [n for n in getattr(module, "__all__", []) if f"{package}.{n}" in MODULES]
+    assert not clashes, f"{package}: {clashes}"
+
+
 def test_the_pipeline_reads_from_the_folder_names() -> None:
     stages = {p.name for p in (REPO / "autograder").iterdir() if (p / "__init__.py").is_file()}
     assert {

@@ -32,7 +32,9 @@ def test_a_comparison_that_raises_fails_the_case() -> None:
 
 
 def test_a_ragged_answer_to_problem_set_1_is_graded() -> None:
-    parts = load_parts(REPO / "assignments" / "source" / "ps01_quaternions", "ps01_quaternions")
+    parts = load_parts(
+        REPO / "assignments" / "problem_sets" / "ps01_quaternions", "ps01_quaternions"
+    )
     (euler,) = [p for p in parts if p.grade_id == "test_euler"]
     plan = euler.checks[1].plan(np.random.default_rng(0))  # matrix_to_euler
     ragged = {"ok": True, "value": encode_value([[1.0, 2.0], [3.0]])}

@@ -19,8 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograder.checks import Case
-from autograder.checks import rational_points, rebuild_sympy, sympy_equal
+from autograder.checks import Case, rational_points, rebuild_sympy, sympy_equal
 from autograder.harness import DecodeError, SympyTree, decode_value, encode_value
 from autograder.harness.in_kernel import run_requests
 

@@ -177,7 +177,8 @@ entry("write_outside_folder", ZERO)(
 entry("read_course_source", ZERO)(
     read_probe(
         lambda root: [
-            str(root / "source" / PS / "hidden_checks.py"),
+            str(root / "problem_sets" / PS / "hidden_checks.py"),
+            str(root / "problem_sets" / PS / f"{PS}.py"),
             str(root / "source" / PS / f"{PS}.ipynb"),
         ]
     )

@@ -46,8 +46,9 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copy(REPO / "_config.yml", tmp_path / "_config.yml")
     (tmp_path / "book").mkdir()
     shutil.copy(REPO / "book" / "schedule.yml", tmp_path / "book" / "schedule.yml")
-    for src in (REPO / "assignments" / "source").iterdir():
-        shutil.copytree(src, tmp_path / "assignments" / "source" / src.name)
+    shutil.copytree(
+        REPO / "assignments" / "problem_sets", tmp_path / "assignments" / "problem_sets"
+    )
     monkeypatch.setenv("COURSE_EXCHANGE", str(tmp_path / "exchange"))
     return tmp_path
 

@@ -270,7 +270,8 @@ GENERIC_PRIVATE = [
 
 
 def _book_sources() -> list[Path]:
-    files = [REPO / "_config.yml", REPO / "_toc.yml", REPO / "autograder" / "schedule.py"]
+    files = [REPO / "_config.yml", REPO / "_toc.yml"]
+    files += sorted((REPO / "autograder" / "schedule").glob("*.py"))
     for p in sorted((REPO / "book").rglob("*")):
         if p.is_file() and "_generated" not in p.parts and p.suffix != ".pyc":
             files.append(p)

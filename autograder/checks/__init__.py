@@ -9,7 +9,7 @@ hidden inputs or their expected values.
 
 from autograder.checks.cases import Case, part_seed
 from autograder.checks.compare import Compare, allclose, as_array, choice, quat_close
-from autograder.checks.evaluate import PartPlan, part_rng, plan_part
+from autograder.checks.evaluate import PartPlan, answer_in_namespace, part_rng, plan_part
 from autograder.checks.function import (
     NO_ANSWER,
     FunctionCheck,
@@ -35,6 +35,7 @@ __all__ = [
     "PartResult",
     "ValueCheck",
     "allclose",
+    "answer_in_namespace",
     "as_array",
     "choice",
     "decode_answers",

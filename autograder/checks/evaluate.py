@@ -8,6 +8,8 @@ request that got none — to ``PartPlan.evaluate``, which scores the part in the
 
 from __future__ import annotations
 
+import json
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,8 +18,9 @@ import numpy as np
 
 from autograder.checks.cases import part_seed
 from autograder.checks.parts import Part, PartResult, Plan, score_part
+from autograder.harness.in_kernel import run_requests
 
-__all__ = ["PartPlan", "part_rng", "plan_part"]
+__all__ = ["PartPlan", "answer_in_namespace", "part_rng", "plan_part"]
 
 
 def part_rng(
@@ -62,3 +65,21 @@ def plan_part(part: Part, max_score: float, rng: np.random.Generator) -> PartPla
         {**req, "id": i} for i, req in enumerate(req for plan in plans for req in plan.requests)
     ]
     return PartPlan(part, max_score, plans, requests)
+
+
+def answer_in_namespace(
+    requests: Sequence[dict[str, Any]], namespace: dict[str, Any]
+) -> list[dict[str, Any] | None]:
+    """The harness's answers to ``requests``, computed in this process on ``namespace`` — no
+    kernel, no sandbox. For testing a problem set's solution, or the reference, against its
+    checks; never for grading a learner."""
+    payload = json.dumps(
+        {"nonce": "local", "requests": [{**r, "id": i} for i, r in enumerate(requests)]}
+    )
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        answers = run_requests(payload, namespace)["answers"]
+    by_id: list[dict[str, Any] | None] = [None] * len(requests)
+    for ans in answers:
+        by_id[ans["id"]] = ans
+    return by_id

@@ -46,7 +46,10 @@ class CheckResult:
 
 
 class Check(Protocol):
-    weight: float
+    """Anything that plans requests for the kernel and judges their answers."""
+
+    @property
+    def weight(self) -> float: ...
 
     def plan(self, rng: np.random.Generator) -> Plan: ...
 

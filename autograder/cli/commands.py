@@ -1,6 +1,6 @@
 """The ``course`` command line, for instructors and learners.
 
-Instructors: ``release``, ``grade``, ``feedback``, ``export``, ``author``, ``sandbox``, ``build``,
+Instructors: ``release``, ``collect``, ``grade``, ``feedback``, ``report``, ``export``, ``sandbox``, ``build``,
 ``serve``. Learners: ``check``. Run from the repository root or from ``assignments/``.
 
 Exit codes: 0 success; 1 a check failed, or some submissions could not be graded because of a
@@ -33,9 +33,9 @@ def _fail(msg: str, code: int) -> int:
 
 
 def _problem_sets(root: Path) -> list[str]:
-    return sorted(
-        p.name for p in (root / "source").iterdir() if p.is_dir() and list(p.glob("*.ipynb"))
-    )
+    from autograder.authoring import problem_sets
+
+    return problem_sets(root)
 
 
 def _resolve(root: Path, name: str) -> str:
@@ -89,7 +89,7 @@ def _cmd_release_due(args: argparse.Namespace) -> int:
 
 
 def _cmd_release(args: argparse.Namespace) -> int:
-    from autograder.release.generate import ReleaseError
+    from autograder.release.generation import ReleaseError
     from autograder.release.validation import release_assignment
 
     if args.due:
@@ -161,7 +161,7 @@ def _cmd_collect(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from autograder.feedback.pass_rates import format_pass_rates, pass_rates
+    from autograder.feedback.rates import format_pass_rates, pass_rates
 
     root = course_root()
     name = _resolve(root, args.assignment)
@@ -196,24 +196,6 @@ def _cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.to) if args.to else root / "grades.csv"
     grades, parts = export_grades(root, out.resolve())
     print(f"grades: {grades}\nparts:  {parts}")
-    return EXIT_OK
-
-
-def _cmd_author(args: argparse.Namespace) -> int:
-    from autograder.authoring.notebook_builder import build_source
-
-    root = course_root()
-    scripts = sorted(p.stem for p in (root / "authoring").glob("*.py"))
-    names = (
-        scripts if args.all or not args.assignment else [_resolve(root, n) for n in args.assignment]
-    )
-    stale = [n for n in names if not build_source(root, n, check=args.check)]
-    if args.check and stale:
-        return _fail(
-            f"out of date with their authoring scripts: {', '.join(stale)} (run `course author`)",
-            EXIT_FAILED,
-        )
-    print(("up to date: " if args.check else "written: ") + ", ".join(names))
     return EXIT_OK
 
 
@@ -321,7 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("release", help="generate a problem set's release and validate it")
     p.add_argument("assignment", nargs="*", help="e.g. ps01 or ps01_quaternions")
-    p.add_argument("--all", action="store_true", help="every problem set in source/")
+    p.add_argument("--all", action="store_true", help="every problem set in problem_sets/")
     p.add_argument(
         "--due",
         action="store_true",
@@ -396,12 +378,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignment")
     p.add_argument("--learner", help="your learner id (default: $JUPYTERHUB_USER or login name)")
     p.set_defaults(func=_cmd_fetch_feedback)
-
-    p = sub.add_parser("author", help="write source notebooks from assignments/authoring/*.py")
-    p.add_argument("assignment", nargs="*")
-    p.add_argument("--all", action="store_true")
-    p.add_argument("--check", action="store_true", help="only verify they are up to date")
-    p.set_defaults(func=_cmd_author)
 
     p = sub.add_parser("sandbox", help="set up or check the grading sandbox")
     p.add_argument("action", choices=["setup", "check"])

@@ -2,6 +2,6 @@
 
 from autograder.feedback.export import export_grades, read_markers
 from autograder.feedback.generate import generate_feedback
-from autograder.feedback.pass_rates import format_pass_rates, pass_rates
+from autograder.feedback.rates import format_pass_rates, pass_rates
 
 __all__ = ["export_grades", "format_pass_rates", "generate_feedback", "pass_rates", "read_markers"]

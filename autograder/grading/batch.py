@@ -130,7 +130,11 @@ def grade_assignment(
     expected_notebooks(course_root, assignment)  # fails early when not released
     check_sandbox(
         SandboxConfig(),
-        secret_paths=[course_root / "source", course_root.parent / "reference_impl"],
+        secret_paths=[
+            course_root / "problem_sets",
+            course_root / "source",
+            course_root.parent / "reference_impl",
+        ],
     )
     subs = find_submissions(course_root, assignment)
     if learners is not None:

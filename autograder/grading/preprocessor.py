@@ -37,6 +37,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float, Integer, Unicode
 
+from autograder.authoring.notebook_source import problem_set_dir
 from autograder.checks.evaluate import part_rng, plan_part
 from autograder.checks.loader import load_parts
 from autograder.checks.parts import Part, PartResult
@@ -101,8 +102,7 @@ class SandboxedAutograde(NbGraderPreprocessor):
         info = resources["nbgrader"]
         assignment, student, notebook = info["assignment"], info["student"], info["notebook"]
         coursedir = CourseDirectory(config=self.config)
-        source_dir = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
-        parts = load_parts(source_dir, notebook)
+        parts = load_parts(problem_set_dir(Path(coursedir.root), assignment), notebook)
         run_id = self.run_id or secrets.token_hex(8)
         slot = current_slot()
         config = sandbox_config(self.kernel_env, slot)

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autograder.authoring.notebook_source import problem_set_dir
+
 __all__ = [
     "PublishError",
     "ReleaseTarget",
@@ -196,7 +198,7 @@ def release_due(
     """Release and publish every problem set whose release time is at or before ``now``
     (``validate=False`` only generates: for tests of the publishing itself)."""
     from autograder.publish.exchange import exchange_release
-    from autograder.release.generate import generate
+    from autograder.release.generation import generate
     from autograder.release.validation import release_assignment
     from autograder.schedule.model import load_schedule
 
@@ -207,7 +209,7 @@ def release_due(
         if ps.release > now:
             report.not_yet.append(ps.id)
             continue
-        if not (course_root / "source" / ps.id).is_dir():
+        if not problem_set_dir(course_root, ps.id).is_dir():
             report.missing.append(ps.id)
             continue
         if f"{ps.id}/{ps.id}.ipynb" in on_branch:

@@ -4,9 +4,8 @@
 (``leaks``), and grades the solution (full marks) and the blank release (zero) in the sandbox.
 """
 
-from autograder.release import generate
-from autograder.release.generate import ReleaseError
-from autograder.release.leaks import leaks
+from autograder.release.generation import ReleaseError, generate
+from autograder.release.leak_check import leaks
 from autograder.release.validation import ReleaseReport, release_assignment, validate_release
 
 __all__ = [

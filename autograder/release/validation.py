@@ -20,11 +20,11 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.checks.loader import HIDDEN_CHECKS
+from autograder.authoring.notebook_source import problem_set_dir
 from autograder.grading.submissions import Submission, fingerprint
 from autograder.grading.worker import grade_one
-from autograder.release.generate import ReleaseError, generate
-from autograder.release.leaks import leaks
+from autograder.release.generation import ReleaseError, generate
+from autograder.release.leak_check import leaks
 
 __all__ = ["ReleaseReport", "release_assignment", "validate_release"]
 
@@ -46,21 +46,22 @@ def validate_release(course_root: Path, assignment: str) -> ReleaseReport:
     """Check the release of ``assignment`` (see the module docstring)."""
     report = ReleaseReport(assignment)
     source = course_root / "source" / assignment
+    folder = problem_set_dir(course_root, assignment)
     release = course_root / "release" / assignment
     report.problems += leaks(source, release)
     if report.problems:  # a leak is reason enough; no need to grade
         return report
     with tempfile.TemporaryDirectory(prefix="course-release-") as tmp:
         root = Path(tmp) / "assignments"
-        shutil.copytree(source, root / "source" / assignment)
+        shutil.copytree(folder, problem_set_dir(root, assignment))
         generate(root, assignment)
         overrides = {"run_id": "release-validation"}
-        for learner, folder in (
+        for learner, notebooks in (
             ("solution", root / "source" / assignment),
             ("blank", root / "release" / assignment),
         ):
             sub_dir = root / "submitted" / learner / assignment
-            shutil.copytree(folder, sub_dir, ignore=shutil.ignore_patterns(HIDDEN_CHECKS))
+            shutil.copytree(notebooks, sub_dir)
             outcome = grade_one(
                 root, Submission(learner, assignment, sub_dir, fingerprint(sub_dir)), overrides
             )
@@ -92,7 +93,7 @@ def _validation_key(course_root: Path, assignment: str) -> str:
 
     h = hashlib.sha256()
     pkg = Path(__file__).resolve().parents[1]  # the autograder package
-    folders = [course_root / "source" / assignment, pkg, pkg.parent / "reference_impl"]
+    folders = [problem_set_dir(course_root, assignment), pkg, pkg.parent / "reference_impl"]
     for folder in folders:
         for path in sorted(
             p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts

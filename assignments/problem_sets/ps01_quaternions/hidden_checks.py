@@ -15,8 +15,8 @@ from autograder.checks import (
     allclose,
     choice,
     quat_close,
+    sympy_equal,
 )
-from autograder.checks import sympy_equal
 from reference_impl import euler as E
 from reference_impl import quaternion as Q
 

@@ -1,4 +1,5 @@
-"""nbgrader's ``generate_assignment``, run with the course configuration passed explicitly."""
+"""nbgrader's ``generate_assignment``, run with the course configuration passed explicitly, on
+the source notebook built from the problem set's folder (``autograder.authoring``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import io
 import warnings
 from pathlib import Path
 
+from autograder.authoring.notebook_source import SourceError, build_source, problem_set_dir
 from autograder.config.nbgrader import course_config
 
 __all__ = ["ReleaseError", "generate"]
@@ -21,8 +23,13 @@ def generate(course_root: Path, assignment: str) -> Path:
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
-    if not (course_root / "source" / assignment).is_dir():
-        raise ReleaseError(f"no source folder {course_root / 'source' / assignment}")
+    folder = problem_set_dir(course_root, assignment)
+    if not folder.is_dir():
+        raise ReleaseError(f"no problem set folder {folder}")
+    try:
+        build_source(course_root, assignment)
+    except SourceError as exc:
+        raise ReleaseError(str(exc)) from exc
     cfg = course_config(course_root)
     api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
     with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):

@@ -9,11 +9,8 @@ median start from R₁, not from the chordal mean), so each mutant breaks exactl
 
 from __future__ import annotations
 
-import pytest
-from grading_support import Expect, append_to, grade, learner_notebook, make_course, submit, verify
+from autograder.authoring import Mutant
 
-PS = "ps03_rotation_averaging"
-TOTAL = 27.0
 A, B, C = "test_chordal_mean", "test_quaternion_mean", "test_geodesic_mean"
 D, E, F = "test_geodesic_median", "test_in_the_middle", "test_question7"
 
@@ -23,9 +20,9 @@ _WEIGHTS = (
     "    w = np.broadcast_to(w, Rs.shape[:-2])\n"
 )
 
-# name: (solution cell, code appended to it, parts it breaks, part → diagnosis the feedback names)
-MUTANTS: dict[str, tuple[str, str, set[str], dict[str, str]]] = {
-    "chordal_without_det": (
+MUTANTS = [
+    Mutant(
+        "chordal_without_det",
         "chordal_mean",
         "def chordal_mean(Rs, weights=None):\n"
         + _WEIGHTS
@@ -34,7 +31,8 @@ MUTANTS: dict[str, tuple[str, str, set[str], dict[str, str]]] = {
         {A},
         {A: "reflection (no det correction)"},
     ),
-    "chordal_not_projected": (
+    Mutant(
+        "chordal_not_projected",
         "chordal_mean",
         "def chordal_mean(Rs, weights=None):\n"
         + _WEIGHTS
@@ -43,13 +41,15 @@ MUTANTS: dict[str, tuple[str, str, set[str], dict[str, str]]] = {
         {A},
         {A: "not projected onto SO(3)"},
     ),
-    "chordal_ignores_weights": (
+    Mutant(
+        "chordal_ignores_weights",
         "chordal_mean",
         "_ok = chordal_mean\ndef chordal_mean(Rs, weights=None):\n    return _ok(Rs)",
         {A},
         {A: "weights ignored"},
     ),
-    "quaternion_mean_is_eigenvector": (
+    Mutant(
+        "quaternion_mean_is_eigenvector",
         "quaternion_mean",
         "def quaternion_mean(qs, weights=None, max_iter=100):\n"
         "    qs = np.asarray(qs)\n"
@@ -60,7 +60,8 @@ MUTANTS: dict[str, tuple[str, str, set[str], dict[str, str]]] = {
         {B},
         {B: "eigenvector answer for the d_quat mean"},
     ),
-    "quaternion_mean_without_signs": (
+    Mutant(
+        "quaternion_mean_without_signs",
         "quaternion_mean",
         "def quaternion_mean(qs, weights=None, max_iter=100):\n"
         "    qs = np.asarray(qs)\n"
@@ -71,7 +72,8 @@ MUTANTS: dict[str, tuple[str, str, set[str], dict[str, str]]] = {
         {B},
         {B: "no sign alignment"},
     ),
-    "mean_update_on_the_left": (
+    Mutant(
+        "mean_update_on_the_left",
         "geodesic_mean",
         "def geodesic_mean(Rs, weights=None, tol=1e-12, max_iter=100):\n"
         + _WEIGHTS
@@ -86,7 +88,8 @@ MUTANTS: dict[str, tuple[str, str, set[str], dict[str, str]]] = {
         {C},
         {C: "update multiplied on the wrong side"},
     ),
-    "mean_one_iteration": (
+    Mutant(
+        "mean_one_iteration",
         "geodesic_mean",
         "_ok = geodesic_mean\n"
         "def geodesic_mean(Rs, weights=None, tol=1e-12, max_iter=100):\n"
@@ -94,7 +97,8 @@ MUTANTS: dict[str, tuple[str, str, set[str], dict[str, str]]] = {
         {C},
         {C: "stopping after one iteration"},
     ),
-    "mean_ignores_weights": (
+    Mutant(
+        "mean_ignores_weights",
         "geodesic_mean",
         "_ok = geodesic_mean\n"
         "def geodesic_mean(Rs, weights=None, tol=1e-12, max_iter=100):\n"
@@ -102,7 +106,8 @@ MUTANTS: dict[str, tuple[str, str, set[str], dict[str, str]]] = {
         {C},
         {C: "weights ignored"},
     ),
-    "weiszfeld_divides_by_zero": (
+    Mutant(
+        "weiszfeld_divides_by_zero",
         "geodesic_median",
         "def geodesic_median(Rs, weights=None, tol=1e-12, max_iter=1000):\n"
         + _WEIGHTS
@@ -118,7 +123,8 @@ MUTANTS: dict[str, tuple[str, str, set[str], dict[str, str]]] = {
         {D},
         {D: "Weiszfeld dividing by zero at a data point"},
     ),
-    "weiszfeld_divides_by_zero_from_chordal_mean": (
+    Mutant(
+        "weiszfeld_divides_by_zero_from_chordal_mean",
         "geodesic_median",
         "def geodesic_median(Rs, weights=None, tol=1e-12, max_iter=1000):\n"
         + _WEIGHTS
@@ -134,14 +140,16 @@ MUTANTS: dict[str, tuple[str, str, set[str], dict[str, str]]] = {
         {D},
         {D: "Weiszfeld dividing by zero at a data point"},
     ),
-    "median_is_the_mean": (
+    Mutant(
+        "median_is_the_mean",
         "geodesic_median",
         "def geodesic_median(Rs, weights=None, tol=1e-12, max_iter=1000):\n"
         "    return geodesic_mean(Rs, weights)",
         {D},
         {D: "the mean, not the median"},
     ),
-    "tangent_in_the_fixed_frame": (
+    Mutant(
+        "tangent_in_the_fixed_frame",
         "in_the_middle",
         "def tangent_mean(Rs, R, weights=None):\n"
         + _WEIGHTS
@@ -150,45 +158,18 @@ MUTANTS: dict[str, tuple[str, str, set[str], dict[str, str]]] = {
         {E},
         {E: "log(Rᵢ Rᵀ) instead of log(Rᵀ Rᵢ)"},
     ),
-    "every_mean_in_the_middle": (
+    Mutant(
+        "every_mean_in_the_middle",
         "in_the_middle",
         "Q6_IN_THE_MIDDLE = 'all three'",
         {E},
         {E: "every mean in the middle"},
     ),
-    "question7_swapped": (
+    Mutant(
+        "question7_swapped",
         "question7",
         "Q7_NORMALISED_SUM, Q7_EIGENVECTOR = 'chordal', 'quaternion'",
         {F},
         {F: "normalised sum and eigenvector swapped"},
     ),
-}
-
-
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    root = make_course(tmp_path_factory.mktemp("ps03-mutants"), PS)
-    submit(root, PS, "solution", learner_notebook(root, PS, solved=True))
-    submit(root, PS, "blank", learner_notebook(root, PS, solved=False))
-    for name, (cell, code, _, _) in MUTANTS.items():
-        submit(root, PS, name, append_to(learner_notebook(root, PS), cell, code))
-    return grade(root, PS, workers=2)
-
-
-def test_bank_is_large_enough() -> None:
-    assert len(MUTANTS) >= 10
-    assert {p for _, _, parts, _ in MUTANTS.values() for p in parts} == {A, B, C, D, E, F}
-
-
-def test_solution_full_marks_and_blank_zero(graded: dict) -> None:
-    assert verify(graded["solution"], Expect(total=TOTAL)) == []
-    assert verify(graded["blank"], Expect(total=0.0, others="zero")) == []
-
-
-@pytest.mark.parametrize("name", sorted(MUTANTS))
-def test_mutant_loses_exactly_its_part(graded: dict, name: str) -> None:
-    _, _, broken, diagnosis = MUTANTS[name]
-    outcome = graded[name]
-    problems = verify(outcome, Expect(reduced=broken, diagnosis=diagnosis))
-    assert problems == [], f"{name}: {problems}"
-    assert outcome.score is not None and outcome.score < TOTAL
+]

@@ -22,8 +22,8 @@ def leaks(source: Path, release: Path) -> list[str]:
     """What of the source's hidden material appears in the release (empty when nothing)."""
     problems = []
     for path in release.rglob("*"):
-        if path.name == HIDDEN_CHECKS:
-            problems.append(f"{path.relative_to(release)}: the hidden checks were released")
+        if path.name in (HIDDEN_CHECKS, "mutants.py"):
+            problems.append(f"{path.relative_to(release)}: instructor-only code was released")
     released_text = "\n".join(
         p.read_text(errors="replace")
         for p in release.rglob("*")

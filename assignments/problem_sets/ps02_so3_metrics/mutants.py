@@ -10,25 +10,23 @@ mistake. The parts are independent except where the problem set builds on an ear
 
 from __future__ import annotations
 
-import pytest
-from grading_support import Expect, append_to, grade, learner_notebook, make_course, submit, verify
+from autograder.authoring import Mutant
 
-PS = "ps02_so3_metrics"
-TOTAL = 30.0
 A, B, C, D = "test_hat_vee", "test_so3_exp", "test_so3_log", "test_geodesic"
 E, F, G = "test_chordal_quat", "test_table2", "test_ball"
 
 ACOS = "acos of the trace losing precision"
 
-# name: (solution cell, code appended to it, parts it breaks, part → diagnosis the feedback names)
-MUTANTS: dict[str, tuple[str, str, set[str], dict[str, str]]] = {
-    "transposed_hat": (
+MUTANTS = [
+    Mutant(
+        "transposed_hat",
         "hat_vee",
         "_ok = hat\ndef hat(w):\n    return -_ok(w)",
         {A, B},  # so3_exp is built on hat, as the problem set teaches
         {A: "transposed hat", B: "transposed matrix (passive rotation)"},
     ),
-    "vee_reads_entries": (
+    Mutant(
+        "vee_reads_entries",
         "hat_vee",
         "def vee(W):\n"
         "    W = np.asarray(W)\n"
@@ -36,7 +34,8 @@ MUTANTS: dict[str, tuple[str, str, set[str], dict[str, str]]] = {
         {A, C, D},  # so3_log and rotation_angle read sin θ·n off vee(R), as Part C teaches
         {A: "vee without the skew-symmetric part"},
     ),
-    "exp_nan_at_zero": (
+    Mutant(
+        "exp_nan_at_zero",
         "so3_exp",
         "def so3_exp(w):\n"
         "    w = np.asarray(w)\n"
@@ -48,13 +47,15 @@ MUTANTS: dict[str, tuple[str, str, set[str], dict[str, str]]] = {
         {B},
         {B: "division by zero at θ = 0"},
     ),
-    "exp_first_order": (
+    Mutant(
+        "exp_first_order",
         "so3_exp",
         "def so3_exp(w):\n    return np.eye(3) + hat(w)",
         {B},
         {B: "first-order approximation"},
     ),
-    "log_textbook_at_pi": (
+    Mutant(
+        "log_textbook_at_pi",
         "so3_log",
         "def so3_log(R):\n"
         "    R = np.asarray(R)\n"
@@ -66,7 +67,8 @@ MUTANTS: dict[str, tuple[str, str, set[str], dict[str, str]]] = {
         {C},
         {C: "log map wrong at π"},
     ),
-    "log_acos": (
+    Mutant(
+        "log_acos",
         "so3_log",
         "_ok = so3_log\n"
         "def so3_log(R):\n"
@@ -76,7 +78,8 @@ MUTANTS: dict[str, tuple[str, str, set[str], dict[str, str]]] = {
         {C},
         {C: ACOS},
     ),
-    "angle_acos": (
+    Mutant(
+        "angle_acos",
         "geodesic",
         "def rotation_angle(R):\n"
         "    R = np.asarray(R)\n"
@@ -84,7 +87,8 @@ MUTANTS: dict[str, tuple[str, str, set[str], dict[str, str]]] = {
         {D},
         {D: ACOS},
     ),
-    "distance_in_degrees": (
+    Mutant(
+        "distance_in_degrees",
         "geodesic",
         "_ok = geodesic_distance\n"
         "def geodesic_distance(R1, R2):\n"
@@ -92,20 +96,23 @@ MUTANTS: dict[str, tuple[str, str, set[str], dict[str, str]]] = {
         {D},
         {D: "degrees for radians"},
     ),
-    "distance_without_transpose": (
+    Mutant(
+        "distance_without_transpose",
         "geodesic",
         "def geodesic_distance(R1, R2):\n    return rotation_angle(np.asarray(R1) @ np.asarray(R2))",
         {D},
         {D: "R1 R2 instead of R1ᵀ R2"},
     ),
-    "dquat_without_min": (
+    Mutant(
+        "dquat_without_min",
         "chordal_quat",
         "def quaternion_distance(q1, q2):\n"
         "    return np.linalg.norm(np.asarray(q1) - np.asarray(q2), axis=-1)",
         {E},
         {E: "d_quat without the min over ±"},
     ),
-    "quat_angle_acos": (
+    Mutant(
+        "quat_angle_acos",
         "chordal_quat",
         "def quat_geodesic_distance(q1, q2):\n"
         "    dot = np.abs(np.sum(np.asarray(q1) * np.asarray(q2), axis=-1))\n"
@@ -113,13 +120,15 @@ MUTANTS: dict[str, tuple[str, str, set[str], dict[str, str]]] = {
         {E},
         {E: "acos of the dot product losing precision"},
     ),
-    "chordal_squared": (
+    Mutant(
+        "chordal_squared",
         "chordal_quat",
         "_ok = chordal_distance\ndef chordal_distance(R1, R2):\n    return _ok(R1, R2) ** 2",
         {E},
         {E: "squared distance"},
     ),
-    "table2_full_angle": (
+    Mutant(
+        "table2_full_angle",
         "table2",
         "_ok = table2_residuals\n"
         "def table2_residuals(d_angle, d_chord, d_quat):\n"
@@ -130,58 +139,33 @@ MUTANTS: dict[str, tuple[str, str, set[str], dict[str, str]]] = {
         {F},
         {F: "d_quat with the full rotation angle"},
     ),
-    "quat_range_without_min": (
+    Mutant(
+        "quat_range_without_min",
         "table2",
         "D_QUAT_MAX = 2.0",
         {F},
         {F: "d_quat without the min over ±"},
     ),
-    "same_axis_unwrapped": (
+    Mutant(
+        "same_axis_unwrapped",
         "ball",
         "def same_axis_distance(theta):\n    return np.abs(np.asarray(theta))",
         {G},
         {G: "distance above π"},
     ),
-    "sweep_euclidean": (
+    Mutant(
+        "sweep_euclidean",
         "ball",
         "def sweep_distance(alpha, phi):\n"
         "    return 2 * np.asarray(alpha) * np.sin(np.asarray(phi) / 2)",
         {G},
         {G: "rotation-vector (Euclidean) distance"},
     ),
-    "flat_ball": (
+    Mutant(
+        "flat_ball",
         "ball",
         "Q4_SWEEP_VS_EUCLIDEAN = 'equal'",
         {G},
         {G: "flat picture of the ball"},
     ),
-}
-
-
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    root = make_course(tmp_path_factory.mktemp("ps02-mutants"), PS)
-    submit(root, PS, "solution", learner_notebook(root, PS, solved=True))
-    submit(root, PS, "blank", learner_notebook(root, PS, solved=False))
-    for name, (cell, code, _, _) in MUTANTS.items():
-        submit(root, PS, name, append_to(learner_notebook(root, PS), cell, code))
-    return grade(root, PS, workers=2)
-
-
-def test_bank_is_large_enough() -> None:
-    assert len(MUTANTS) >= 10
-    assert {p for _, _, parts, _ in MUTANTS.values() for p in parts} == {A, B, C, D, E, F, G}
-
-
-def test_solution_full_marks_and_blank_zero(graded: dict) -> None:
-    assert verify(graded["solution"], Expect(total=TOTAL)) == []
-    assert verify(graded["blank"], Expect(total=0.0, others="zero")) == []
-
-
-@pytest.mark.parametrize("name", sorted(MUTANTS))
-def test_mutant_loses_exactly_its_part(graded: dict, name: str) -> None:
-    _, _, broken, diagnosis = MUTANTS[name]
-    outcome = graded[name]
-    problems = verify(outcome, Expect(reduced=broken, diagnosis=diagnosis))
-    assert problems == [], f"{name}: {problems}"
-    assert outcome.score is not None and outcome.score < TOTAL
+]

@@ -7,10 +7,8 @@ mistake breaks and keep full marks everywhere else, and the feedback must name t
 
 from __future__ import annotations
 
-import pytest
-from grading_support import Expect, append_to, grade, learner_notebook, make_course, submit, verify
+from autograder.authoring import Mutant
 
-PS = "ps01_quaternions"
 A, B, C, D = "test_quat_multiply", "test_conjugate_inverse", "test_quat_rotate", "test_quat_matrix"
 E, F, G, H, I = (
     "test_axis_angle",
@@ -20,15 +18,16 @@ E, F, G, H, I = (
     "test_symbolic_jacobian",
 )
 
-# name: (solution cell, code appended to it, parts it breaks, part → diagnosis the feedback names)
-MUTANTS: dict[str, tuple[str, str, set[str], dict[str, str]]] = {
-    "swapped_product_order": (
+MUTANTS = [
+    Mutant(
+        "swapped_product_order",
         "quat_multiply",
         "_ok = quat_multiply\ndef quat_multiply(p, q):\n    return _ok(q, p)",
         {A},
         {A: "swapped product order"},
     ),
-    "scalar_last_product": (
+    Mutant(
+        "scalar_last_product",
         "quat_multiply",
         "_ok = quat_multiply\n"
         "def quat_multiply(p, q):\n"
@@ -36,25 +35,29 @@ MUTANTS: dict[str, tuple[str, str, set[str], dict[str, str]]] = {
         {A},
         {A: "scalar-last quaternion"},
     ),
-    "inverse_without_norm": (
+    Mutant(
+        "inverse_without_norm",
         "conjugate_inverse",
         "def quat_inverse(q):\n    return quat_conjugate(q)",
         {B},
         {B: "missing normalisation"},
     ),
-    "passive_rotation": (
+    Mutant(
+        "passive_rotation",
         "quat_rotate",
         "_ok = quat_rotate\ndef quat_rotate(q, v):\n    return _ok(quat_conjugate(q), v)",
         {C},
         {C: "inverse (passive) rotation"},
     ),
-    "transposed_matrix": (
+    Mutant(
+        "transposed_matrix",
         "quat_matrix",
         "_ok = quat_to_matrix\ndef quat_to_matrix(q):\n    return np.swapaxes(_ok(q), -1, -2)",
         {D, G},  # rotate_points is built on quat_to_matrix, as the problem set teaches
         {D: "transposed matrix (passive rotation)", G: "transposed matrix (passive rotation)"},
     ),
-    "matrix_without_norm": (
+    Mutant(
+        "matrix_without_norm",
         "quat_matrix",
         "def quat_to_matrix(q):\n"
         "    w, x, y, z = np.moveaxis(np.asarray(q), -1, 0)\n"
@@ -64,19 +67,22 @@ MUTANTS: dict[str, tuple[str, str, set[str], dict[str, str]]] = {
         {D},
         {D: "missing normalisation"},
     ),
-    "quaternion_sign": (
+    Mutant(
+        "quaternion_sign",
         "quat_matrix",
         "_ok = matrix_to_quat\ndef matrix_to_quat(R):\n    return -_ok(R)",
         {D},
         {D: "q and −q treated as different"},
     ),
-    "degrees_axis_angle": (
+    Mutant(
+        "degrees_axis_angle",
         "axis_angle",
         "_ok = axis_angle_to_quat\ndef axis_angle_to_quat(axis, angle):\n    return _ok(axis, np.deg2rad(angle))",
         {E},
         {E: "degrees for radians"},
     ),
-    "axis_not_normalised": (
+    Mutant(
+        "axis_not_normalised",
         "axis_angle",
         "def axis_angle_to_quat(axis, angle):\n"
         "    half = np.asarray(angle)[..., None] / 2\n"
@@ -84,7 +90,8 @@ MUTANTS: dict[str, tuple[str, str, set[str], dict[str, str]]] = {
         {E},
         {E: "missing normalisation"},
     ),
-    "angle_above_pi": (
+    Mutant(
+        "angle_above_pi",
         "axis_angle",
         "def quat_to_axis_angle(q):\n"
         "    q = np.asarray(q)\n"
@@ -94,7 +101,8 @@ MUTANTS: dict[str, tuple[str, str, set[str], dict[str, str]]] = {
         {E},
         {E: "q and −q treated as different"},
     ),
-    "intrinsic_euler_matrix": (
+    Mutant(
+        "intrinsic_euler_matrix",
         "euler",
         "def euler_to_matrix(angles, convention='xyz'):\n"
         "    a = np.asarray(angles)\n"
@@ -102,7 +110,8 @@ MUTANTS: dict[str, tuple[str, str, set[str], dict[str, str]]] = {
         {F},
         {F: "intrinsic vs extrinsic Euler angles"},
     ),
-    "intrinsic_euler_angles": (
+    Mutant(
+        "intrinsic_euler_angles",
         "euler",
         "def matrix_to_euler(R, convention='xyz'):\n"
         "    R = np.asarray(R)\n"
@@ -113,51 +122,26 @@ MUTANTS: dict[str, tuple[str, str, set[str], dict[str, str]]] = {
         {F},
         {F: "intrinsic vs extrinsic Euler angles"},
     ),
-    "degrees_euler": (
+    Mutant(
+        "degrees_euler",
         "euler",
         "_ok = matrix_to_euler\ndef matrix_to_euler(R, convention='xyz'):\n    return np.rad2deg(_ok(R, convention))",
         {F},
         {F: "degrees for radians"},
     ),
-    "wrong_q5_answer": ("many_points", "Q5_APPLY = 'quaternion'", {G}, {}),
-    "transposed_symbolic_matrix": (
+    Mutant("wrong_q5_answer", "many_points", "Q5_APPLY = 'quaternion'", {G}, {}),
+    Mutant(
+        "transposed_symbolic_matrix",
         "symbolic_matrix",
         "_ok = rotation_matrix_symbolic\ndef rotation_matrix_symbolic():\n    return _ok().T",
         {H},
         {H: "transposed matrix (passive rotation)"},
     ),
-    "jacobian_missing_factor_two": (
+    Mutant(
+        "jacobian_missing_factor_two",
         "symbolic_jacobian",
         "_ok = rotated_point_jacobian\ndef rotated_point_jacobian():\n    return _ok() / 2",
         {I},
         {I: "missing factor of 2"},
     ),
-}
-
-
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    root = make_course(tmp_path_factory.mktemp("ps01-mutants"), PS)
-    submit(root, PS, "solution", learner_notebook(root, PS, solved=True))
-    submit(root, PS, "blank", learner_notebook(root, PS, solved=False))
-    for name, (cell, code, _, _) in MUTANTS.items():
-        submit(root, PS, name, append_to(learner_notebook(root, PS), cell, code))
-    return grade(root, PS, workers=2)
-
-
-def test_bank_is_large_enough() -> None:
-    assert len(MUTANTS) >= 10
-
-
-def test_solution_full_marks_and_blank_zero(graded: dict) -> None:
-    assert verify(graded["solution"], Expect(total=36.0)) == []
-    assert verify(graded["blank"], Expect(total=0.0, others="zero")) == []
-
-
-@pytest.mark.parametrize("name", sorted(MUTANTS))
-def test_mutant_loses_exactly_its_part(graded: dict, name: str) -> None:
-    _, _, broken, diagnosis = MUTANTS[name]
-    outcome = graded[name]
-    problems = verify(outcome, Expect(reduced=broken, diagnosis=diagnosis))
-    assert problems == [], f"{name}: {problems}"
-    assert outcome.score is not None and outcome.score < 36
+]
