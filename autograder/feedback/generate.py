@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import warnings
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from autograder.config.nbgrader import course_config
 from autograder.grading.submissions import MARKER
 
 __all__ = ["generate_feedback"]
+
+log = logging.getLogger("course.feedback")
 
 
 def generate_feedback(course_root: Path, assignment: str) -> list[Path]:
@@ -25,7 +28,8 @@ def generate_feedback(course_root: Path, assignment: str) -> list[Path]:
     )
     with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
-        for learner in graded:
+        for i, learner in enumerate(graded, 1):
+            log.info("  [%d/%d] feedback for %s", i, len(graded), learner)
             result = api.generate_feedback(assignment, learner, force=True)
             if not result.get("success"):
                 raise RuntimeError(

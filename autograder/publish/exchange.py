@@ -37,10 +37,10 @@ class ExchangeError(RuntimeError):
     """An exchange operation failed; the message is nbgrader's."""
 
 
-def _ensure_exchange() -> None:
+def _ensure_exchange(course_root: Path) -> None:
     """Create the exchange root the first time (world-writable with the sticky bit, as nbgrader
     documents for a shared host): nbgrader refuses a missing one."""
-    root = Path(exchange_root())
+    root = Path(exchange_root(course_root))
     if not root.exists():
         root.mkdir(parents=True)
         root.chmod(0o1777)
@@ -50,8 +50,9 @@ def _api(course_root: Path) -> Any:
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
-    _ensure_exchange()
+    _ensure_exchange(course_root)
     cfg = course_config(course_root)
+    cfg.Exchange.root = exchange_root(course_root)
     return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
 
 
@@ -64,7 +65,7 @@ def _checked(result: dict[str, Any], what: str) -> dict[str, Any]:
 def exchange_release(course_root: Path, assignment: str) -> None:
     """Copy ``release/<assignment>`` to the exchange's outbound folder (idempotent: a release
     already in the exchange is left as it is, like the published one)."""
-    if _outbound(assignment).is_dir():
+    if _outbound(course_root, assignment).is_dir():
         return
     with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
@@ -74,8 +75,9 @@ def exchange_release(course_root: Path, assignment: str) -> None:
         )
 
 
-def _outbound(assignment: str) -> Path:
-    return Path(exchange_root()) / COURSE_ID / "outbound" / assignment
+def _outbound(course_root: Path, assignment: str) -> Path:
+    course_id = course_config(course_root).CourseDirectory.course_id
+    return Path(exchange_root(course_root)) / course_id / "outbound" / assignment
 
 
 def collect(course_root: Path, assignment: str) -> list[str]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -34,6 +34,7 @@ __all__ = [
     "PRODID",
     "REPO_ROOT",
     "UID_DOMAIN",
+    "LatePolicy",
     "Meeting",
     "ProblemSet",
     "Schedule",
@@ -129,11 +130,22 @@ class ProblemSet:
 
 
 @dataclass(frozen=True)
+class LatePolicy:
+    """``late_policy`` of the schedule: each started day late (after ``grace_minutes``) costs
+    ``percent_per_day`` percent of the score, at most ``max_percent``."""
+
+    percent_per_day: float = 10.0
+    max_percent: float = 50.0
+    grace_minutes: float = 0.0
+
+
+@dataclass(frozen=True)
 class Schedule:
     timezone: str
     meetings: tuple[Meeting, ...]
     problem_sets: tuple[ProblemSet, ...]
     source: Path | None = field(default=None, compare=False)
+    late_policy: LatePolicy = LatePolicy()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -318,7 +330,28 @@ def load_schedule(path: str | Path | None = None) -> Schedule:
     ids = [ps.id for ps in problem_sets]
     if len(set(ids)) != len(ids):
         raise ScheduleError(f"{p}: duplicate problem set id")
-    return Schedule(timezone=tzname, meetings=meetings, problem_sets=problem_sets, source=p)
+    return Schedule(
+        timezone=tzname,
+        meetings=meetings,
+        problem_sets=problem_sets,
+        source=p,
+        late_policy=_parse_late_policy(data.get("late_policy"), str(p)),
+    )
+
+
+def _parse_late_policy(raw: Any, where: str) -> LatePolicy:
+    if raw is None:
+        return LatePolicy()
+    if not isinstance(raw, Mapping):
+        raise ScheduleError(f"{where}: late_policy must be a mapping")
+    known = {f.name for f in fields(LatePolicy)}
+    for key in raw:
+        if key not in known:
+            raise ScheduleError(f"{where}: unknown late_policy setting {key!r}")
+    try:
+        return LatePolicy(**{k: float(v) for k, v in raw.items()})
+    except (TypeError, ValueError):
+        raise ScheduleError(f"{where}: late_policy values must be numbers") from None
 
 
 # --------------------------------------------------------------------------- iCalendar
