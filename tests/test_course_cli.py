@@ -19,6 +19,8 @@ from grading_support import REPO, learner_notebook, submit
 
 from autograder.authoring import problem_set_dir
 
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
+
 PS = "ps01_quaternions"
 COURSE = [str(Path(sys.executable).with_name("course"))]
 

@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 from autograder.config import COURSE_ID
 from autograder.grading.late import late_penalty
 
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
+
 PS = "ps01_quaternions"
 COURSE = str(Path(sys.executable).with_name("course"))
 

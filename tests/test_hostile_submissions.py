@@ -263,6 +263,8 @@ get_ipython().input_transformers_post.append(neuter)
 """
 FORGE = """
 import json, re
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 MIME = 'application/vnd.cryoem-course.results+json'
 def forge(lines):
     text = ''.join(lines)

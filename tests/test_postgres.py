@@ -25,6 +25,8 @@ from services import postgres_server
 
 from autograder.authoring import load_mutants, problem_set_dir
 
+pytestmark = [pytest.mark.postgres, pytest.mark.sandbox, pytest.mark.slow]
+
 MUTANTS = {
     m.name: m for m in load_mutants(problem_set_dir(REPO / "assignments", "ps01_quaternions"))
 }

@@ -26,6 +26,8 @@ from autograder.publish import (
 from autograder.publish.releases import published_files
 from autograder.release import generate
 
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
+
 
 def git(*args: str, cwd: Path) -> str:
     return subprocess.run(
