@@ -3,8 +3,10 @@
 The book is built once (``book_site.build_book``: ``jupyter-book build --warningiserror``), served
 on localhost, and every page of the table of contents is opened once; the tests check what the
 browser saw: every meeting page and its questions, mathematics typeset by MathJax with no raw
-``$`` left, every internal link resolving, well-formed launch and problem-set links, and none of
-the syllabus's private data.
+``$`` and no raw TeX command left, every internal link resolving, well-formed launch and
+problem-set links, none of the syllabus's private data, and the book's fidelity to the syllabus
+(its own additions marked as such, its claims about itself true, every citation pointing
+unambiguously at its entry, every field of every reference shown).
 """
 
 from __future__ import annotations
@@ -16,9 +18,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
+import bs4
 import pytest
 import yaml
-from book_site import REPO, build_book, private_strings, serve, source_of, toc_docnames
+from book_site import (
+    REPO,
+    build_book,
+    private_strings,
+    serve,
+    source_of,
+    toc_docnames,
+)
 
 from autograder import schedule as sch
 
@@ -66,6 +76,52 @@ ARTICLE_TEXT_JS = """() => {
        .forEach(e => e.remove());
   return clone.textContent;
 }"""
+# The same for the whole page (navigation, sidebars and footer included), with the tooltips
+# (title attributes: a citation's tooltip is its entry) appended.
+BODY_TEXT_JS = """() => {
+  const clone = document.body.cloneNode(true);
+  clone.querySelectorAll('pre, code, script, style, mjx-container').forEach(e => e.remove());
+  const tips = Array.from(document.body.querySelectorAll('[title]')).map(e => e.title);
+  return [document.title, clone.textContent, ...tips].join('\\n');
+}"""
+# Every citation: what it reads as ("Sanderson, 2018a"; a textual citation "Slabaugh [n.d.]"
+# reads "Slabaugh, n.d."), where its link goes and the entry's text (its tooltip).
+CITATIONS_JS = """() => Array.from(document.querySelectorAll('span.bibtex-citation a[href]'))
+  .map(a => {
+    const span = a.closest('span.bibtex-citation');
+    const range = document.createRange();
+    range.setStart(span, 0);
+    range.setEndBefore(a);
+    const m = range.toString().match(/([^\\[\\];]*?)\\s*\\[\\s*$/);
+    const author = m ? m[1].replace(/^[,\\s]+/, '').trim() : '';
+    const year = a.textContent.trim();
+    return {cite: author ? author + ', ' + year : year, abs: a.href, title: a.title};
+  })"""
+# Every entry of every reference list: its id, label (brackets and back-links left out), text,
+# and the section holding the list.
+ENTRIES_JS = """() => Array.from(document.querySelectorAll('div.citation')).map(d => {
+  const label = d.querySelector('span.label');
+  const clone = label ? label.cloneNode(true) : null;
+  if (clone) clone.querySelectorAll('.fn-bracket').forEach(e => e.remove());
+  const p = d.querySelector('p');
+  return {id: d.id, label: clone ? clone.textContent.trim() : '',
+          text: p ? p.textContent.replace(/\\s+/g, ' ').trim() : '',
+          section: d.closest('section') ? d.closest('section').id : ''};
+})"""
+# The meeting header box: its title, its text, and the book's own additions marked in it.
+HEADER_JS = """() => {
+  const box = document.querySelector('.meeting-header');
+  if (!box) return null;
+  const title = box.querySelector('.admonition-title');
+  return {title: title ? title.textContent.trim() : '',
+          text: box.textContent.replace(/\\s+/g, ' ').trim(),
+          items: Array.from(box.querySelectorAll('li'))
+                      .map(li => li.textContent.replace(/\\s+/g, ' ').trim()),
+          editorial: Array.from(box.querySelectorAll('em.editorial'))
+                          .map(e => e.textContent.trim())};
+}"""
+SIDEBAR_JS = """() => Array.from(document.querySelectorAll('nav.bd-docs-nav a.reference.internal'))
+  .map(a => a.href)"""
 QUESTIONS_JS = """() => Array.from(document.querySelectorAll('div.questions > ol > li'))
                       .map(li => li.textContent.replace(/\\s+/g, ' ').trim())"""
 LINKS_JS = """() => Array.from(document.querySelectorAll('a[href]'))
@@ -85,6 +141,11 @@ class Page:
     mathjax_loaded: bool
     questions: list[str]
     links: list[dict[str, str]] = field(default_factory=list)
+    body_text: str = ""
+    citations: list[dict[str, str]] = field(default_factory=list)
+    entries: list[dict[str, str]] = field(default_factory=list)
+    header: dict[str, Any] | None = None
+    sidebar: list[str] = field(default_factory=list)
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +181,11 @@ def site() -> Any:
                 mathjax_loaded=loaded,
                 questions=page.evaluate(QUESTIONS_JS),
                 links=page.evaluate(LINKS_JS),
+                body_text=page.evaluate(BODY_TEXT_JS),
+                citations=page.evaluate(CITATIONS_JS),
+                entries=page.evaluate(ENTRIES_JS),
+                header=page.evaluate(HEADER_JS),
+                sidebar=page.evaluate(SIDEBAR_JS),
             )
         browser.close()
     yield {"pages": pages, "html": html, "base": base, "js_errors": errors}
@@ -333,3 +399,47 @@ def test_errata_lists_each_correction(site: Any) -> None:
         "432–457",
     ]:
         assert fixed in page.text, fixed
+
+
+# --------------------------------------------------------------------------- raw TeX
+
+#: A TeX command (``\emph``, ``\textit``, ``\cite``…) or a TeX-escaped character (``\_``).
+TEX_COMMAND = re.compile(r"\\(?:[A-Za-z@]+|[_&%$#{}])")
+
+
+def tex_leftovers(html: str) -> list[str]:
+    """TeX commands in what an HTML page shows (its text, its title and its tooltips), outside
+    the math MathJax typesets (Sphinx's ``.math`` elements) and outside code."""
+    soup = bs4.BeautifulSoup(html, "html.parser")
+    tips = [str(t["title"]) for t in soup.find_all(attrs={"title": True})]
+    for hidden in soup.select("script, style, pre, code, .math, mjx-container"):
+        hidden.decompose()
+    found = []
+    for text in [soup.get_text(" "), *tips]:
+        found += [text[max(0, m.start() - 30) : m.end() + 30] for m in TEX_COMMAND.finditer(text)]
+    return found
+
+
+def test_the_raw_tex_scan_finds_what_it_should() -> None:
+    assert tex_leftovers("<p>Chapter 4 of \\emph Mathematical Techniques</p>")
+    assert tex_leftovers('<a title="In \\textit{X}">x</a>')
+    assert tex_leftovers("<p>learn\\_cryoem\\_math</p>")
+    assert not tex_leftovers('<p>ok <span class="math notranslate">\\(\\vec r\\)</span></p>')
+    assert not tex_leftovers("<pre>\\begin{x}</pre><p>plain</p>")
+
+
+def test_no_page_shows_a_raw_tex_command(site: Any) -> None:
+    # What the browser shows (typeset math removed), tooltips included …
+    for doc, page in site["pages"].items():
+        leftovers = [
+            page.body_text[max(0, m.start() - 30) : m.end() + 30]
+            for m in TEX_COMMAND.finditer(page.body_text)
+        ]
+        assert not leftovers, f"{doc}: raw TeX in the rendered page: {leftovers[:3]}"
+    # … and every HTML file of the site, the index and search pages included.
+    html: Path = site["html"]
+    files = [p for p in html.rglob("*.html") if not {"_static", "_sources"} & set(p.parts)]
+    assert len(files) > len(site["pages"])
+    for p in files:
+        leftovers = tex_leftovers(p.read_text(encoding="utf-8"))
+        assert not leftovers, f"{p.relative_to(html)}: raw TeX: {leftovers[:3]}"
