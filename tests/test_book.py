@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -443,3 +444,51 @@ def test_no_page_shows_a_raw_tex_command(site: Any) -> None:
     for p in files:
         leftovers = tex_leftovers(p.read_text(encoding="utf-8"))
         assert not leftovers, f"{p.relative_to(html)}: raw TeX: {leftovers[:3]}"
+
+
+# --------------------------------------------------------------------------- references
+
+
+def _bib_entries() -> dict[str, Any]:
+    from pybtex.database import parse_file
+
+    return dict(parse_file(REPO / "book" / "references.bib").entries.items())
+
+
+def _norm(text: str) -> str:
+    text = unicodedata.normalize("NFKD", re.sub(r"[{}\\]", "", text))
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+def _rendered(entries: list[dict[str, str]], bib_entry: Any) -> dict[str, str]:
+    """The rendered entry of ``bib_entry``: the one with its title and first author."""
+    title = _norm(str(bib_entry.fields["title"]))
+    authors = bib_entry.persons.get("author", [])
+    surname = _norm(str(authors[0].last_names[0])) if authors else ""
+    found = [e for e in entries if title in _norm(e["text"]) and surname in _norm(e["text"])]
+    assert len(found) == 1, (bib_entry.key, len(found))
+    return found[0]
+
+
+def test_no_field_of_a_reference_is_dropped(site: Any) -> None:
+    page: Page = site["pages"]["book/bibliography"]
+    bib = _bib_entries()
+    for key, e in bib.items():
+        text = _rendered(page.entries, e)["text"]
+        f = {k.lower(): str(v) for k, v in e.fields.items()}
+        expect = []
+        if "volume" in f and "number" in f and e.type == "article":
+            expect.append(f"{f['volume']}({f['number']})")
+        expect += [f[k] for k in ("volume", "year", "doi", "eprint", "isbn", "edition") if k in f]
+        if "pages" in f:
+            expect.append(f["pages"].replace("--", "–"))
+        for k in ("journal", "booktitle", "publisher", "howpublished", "note"):
+            if k in f:
+                expect.append(re.sub(r"[{}]", "", f[k]).replace("--", "–"))
+        for value in expect:
+            assert value in text, f"{key}: {value!r} is missing from {text!r}"
+    # the errata's claim about the Xiang et al. entry
+    errata = re.sub(r"\s+", " ", site["pages"]["book/errata"].text)
+    assert "ACM Transactions on Graphics 40(4)" in errata
+    xiang = _rendered(page.entries, bib["xiang2021eliminating"])["text"]
+    assert "ACM Transactions on Graphics, 40(4), 2021" in xiang
