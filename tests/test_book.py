@@ -492,3 +492,47 @@ def test_no_field_of_a_reference_is_dropped(site: Any) -> None:
     assert "ACM Transactions on Graphics 40(4)" in errata
     xiang = _rendered(page.entries, bib["xiang2021eliminating"])["text"]
     assert "ACM Transactions on Graphics, 40(4), 2021" in xiang
+
+
+# --------------------------------------------------------------------------- citations
+
+
+def _entry_at(site: Any, url: str) -> dict[str, str]:
+    """The reference-list entry a citation's link points at."""
+    parts = urlsplit(url)
+    doc = parts.path.lstrip("/").removesuffix(".html")
+    for entry in site["pages"][doc].entries:
+        if entry["id"] == parts.fragment:
+            return entry
+    raise AssertionError(f"no entry #{parts.fragment} on {doc}")
+
+
+def test_every_citation_points_unambiguously_at_its_entry(site: Any) -> None:
+    pages: dict[str, Page] = site["pages"]
+    # Two works by the same author in the same year are told apart (the syllabus's 4 February
+    # meeting names two videos by Sanderson and two Wikipedia articles, both 2022) …
+    text = re.sub(r"\s+", " ", pages["book/meetings/2022-02-04-rotations"].text)
+    for cite in [
+        "[Sanderson, 2018a]",
+        "[Sanderson, 2018b]",
+        "[Wikipedia contributors, 2022a]",
+        "[Wikipedia contributors, 2022c]",
+    ]:
+        assert cite in text, cite
+    # … and everywhere: what a citation reads is the label of the entry it links to, and one
+    # label is one entry.
+    by_label: dict[str, set[str]] = {}
+    for page in pages.values():
+        for entry in page.entries:
+            by_label.setdefault(entry["label"], set()).add(entry["text"])
+    shared = {label: texts for label, texts in by_label.items() if len(texts) > 1}
+    assert not shared, f"one label, several entries: {shared}"
+    checked = 0
+    for doc, page in pages.items():
+        for c in page.citations:
+            entry = _entry_at(site, c["abs"])
+            assert c["cite"] == entry["label"], (doc, c["cite"], entry["label"])
+            # the tooltip is the entry (the theme shortens the text of GitHub links)
+            assert entry["text"].split(" URL: ")[0] == c["title"].split(" URL: ")[0], doc
+            checked += 1
+    assert checked > 60
