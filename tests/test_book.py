@@ -536,3 +536,14 @@ def test_every_citation_points_unambiguously_at_its_entry(site: Any) -> None:
             assert entry["text"].split(" URL: ")[0] == c["title"].split(" URL: ")[0], doc
             checked += 1
     assert checked > 60
+
+
+def test_references_add_no_year_or_place_the_syllabus_does_not_give(site: Any) -> None:
+    # "Gregory G. Slabaugh. Computing Euler angles from a rotation matrix" is all the syllabus
+    # says: no year, no institution.
+    page: Page = site["pages"]["book/bibliography"]
+    (slabaugh,) = [e for e in page.entries if e["label"].startswith("Slabaugh")]
+    assert slabaugh["label"] == "Slabaugh, n.d."
+    assert not re.search(r"\b(19|20)\d\d\b", slabaugh["text"]), slabaugh["text"]
+    assert "University" not in slabaugh["text"] and "Technical Report" not in slabaugh["text"]
+    assert "gives no year" in slabaugh["text"]
