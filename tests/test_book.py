@@ -26,6 +26,7 @@ from book_site import (
     REPO,
     build_book,
     private_strings,
+    seed_file,
     serve,
     source_of,
     toc_docnames,
@@ -547,3 +548,46 @@ def test_references_add_no_year_or_place_the_syllabus_does_not_give(site: Any) -
     assert not re.search(r"\b(19|20)\d\d\b", slabaugh["text"]), slabaugh["text"]
     assert "University" not in slabaugh["text"] and "Technical Report" not in slabaugh["text"]
     assert "gives no year" in slabaugh["text"]
+
+
+#: Pages that transcribe the syllabus (as opposed to the book's own: problem sets, figures…).
+SYLLABUS_PAGES = ("book/meetings/", "book/reading/", "book/about/")
+
+
+def test_bibliography_page_says_what_it_lists(site: Any) -> None:
+    page: Page = site["pages"]["book/bibliography"]
+    bib = _bib_entries()
+    cited_on: dict[str, set[str]] = {}  # entry label -> pages citing it
+    for doc, p in site["pages"].items():
+        for c in p.citations:
+            cited_on.setdefault(c["cite"], set()).add(doc)
+    apart = {e["label"] for e in page.entries if e["section"] == "cited-by-this-book-only"}
+    listed = {e["label"] for e in page.entries if e["section"] != "cited-by-this-book-only"}
+    assert "Every reference the syllabus names" in page.text
+    assert len(listed | apart) == len(bib) and not listed & apart
+    assert apart == {"Shepperd, 1978"}
+    # The page's claim: the first list holds the references the syllabus names (cited by the
+    # pages that transcribe it), the second those cited only by the book's own pages.
+    for label in listed:
+        assert any(d.startswith(SYLLABUS_PAGES) for d in cited_on.get(label, ())), label
+    for label in apart:
+        assert cited_on.get(label), f"{label} is listed but cited by no page"
+        assert not any(d.startswith(SYLLABUS_PAGES) for d in cited_on[label]), label
+    # … and against the syllabus itself: its text names every listed work (by title, link or
+    # first author) and none of those listed apart.
+    seed = seed_file()
+    if seed is None:
+        pytest.skip("the syllabus (shared/seed) is not beside this checkout")
+    syllabus = _norm(seed.read_text(encoding="utf-8"))
+    for bib_entry in bib.values():
+        title = " ".join(_norm(str(bib_entry.fields["title"])).split()[:4])
+        url = _norm(str(bib_entry.fields.get("url", "")))
+        authors = bib_entry.persons.get("author", [])
+        surname = _norm(str(authors[0].last_names[0])) if authors else ""
+        named = (
+            title in syllabus
+            or (url and url in syllabus)
+            or (surname and re.search(rf"\b{surname}\b", syllabus))
+        )
+        label = _rendered(page.entries, bib_entry)["label"]
+        assert bool(named) == (label in listed), (bib_entry.key, label)
