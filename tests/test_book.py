@@ -591,3 +591,70 @@ def test_bibliography_page_says_what_it_lists(site: Any) -> None:
         )
         label = _rendered(page.entries, bib_entry)["label"]
         assert bool(named) == (label in listed), (bib_entry.key, label)
+
+
+# --------------------------------------------------------------------------- the errata
+
+
+def _syllabus_places(text: str) -> dict[str, str]:
+    """The syllabus cut into the places the errata name: "Title page", "Contents", and each
+    numbered section of the body ("6.3"), with "6.3 heading" its heading line; a section's
+    text includes its subsections'."""
+    contents_at = text.index("\nContents\n")
+    body_at = text.index("\n1 Dates and Topics\n")
+    places = {"Title page": text[:contents_at], "Contents": text[contents_at:body_at]}
+    body = text[body_at:]
+    heads = list(re.finditer(r"^(\d+(?:\.\d+)*) (\S.*)$", body, re.M))
+    for i, h in enumerate(heads):
+        number = h[1]
+        end = next(
+            (
+                n.start()
+                for n in heads[i + 1 :]
+                if not n[1].startswith(number + ".") and n[1] != number
+            ),
+            len(body),
+        )
+        places[number] = body[h.start() : end]
+        places[f"{number} heading"] = h[0]
+    return places
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("’", "'")).strip()
+
+
+def test_errata_quote_the_syllabus_where_they_say(site: Any) -> None:
+    seed = seed_file()
+    if seed is None:
+        pytest.skip("the syllabus (shared/seed) is not beside this checkout")
+    places = {k: _flat(v) for k, v in _syllabus_places(seed.read_text(encoding="utf-8")).items()}
+    assert places["6.3 heading"] == "6.3 4 Feb 2022 - SO(3) - encoding of SO(3)"
+    # the built file, not the browser's DOM: its math is still TeX (MathJax replaces it)
+    html = (site["html"] / "book" / "errata.html").read_text(encoding="utf-8")
+    soup = bs4.BeautifulSoup(html, "html.parser")
+    rows = soup.select("table.errata tbody tr")
+    assert len(rows) >= 70
+    checked = 0
+    for row in rows:
+        number, where, quoted = (c.get_text() for c in row.find_all("td")[:3])
+        where = _flat(where)
+        names = re.findall(r"§(\d+(?:\.\d+)*)", where)
+        if "heading" in where:
+            scope = [places[f"{n} heading"] for n in names]
+        else:
+            scope = [places[n] for n in names]
+            scope += [places[p] for p in ("Title page", "Contents") if where.startswith(p)]
+        assert scope, f"erratum {number}: no place of the syllabus in {where!r}"
+        # the quoted words (pieces between ellipses) and the TeX of any quoted formula
+        pieces = [
+            p.strip(" .,") for q in re.findall(r"“([^”]*)”", _flat(quoted)) for p in q.split("…")
+        ]
+        pieces += [_flat(m) for m in re.findall(r"\\\((.+?)\\\)", quoted)]
+        for piece in filter(None, pieces):
+            assert any(piece in s for s in scope), f"erratum {number}: {piece!r} not in {where}"
+            checked += 1
+    assert checked >= 75
+    # The digit zero of "S0(3)" is in the table of contents only (§6.3 and §6.5 have SO(3)).
+    assert "S0(3)" in places["Contents"]
+    assert not any("S0(3)" in v for k, v in places.items() if k != "Contents")
