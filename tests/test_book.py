@@ -11,6 +11,7 @@ unambiguously at its entry, every field of every reference shown).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 import unicodedata
@@ -658,3 +659,36 @@ def test_errata_quote_the_syllabus_where_they_say(site: Any) -> None:
     # The digit zero of "S0(3)" is in the table of contents only (§6.3 and §6.5 have SO(3)).
     assert "S0(3)" in places["Contents"]
     assert not any("S0(3)" in v for k, v in places.items() if k != "Contents")
+
+
+# --------------------------------------------------------------------------- the schedule, and what the book adds to the syllabus
+
+
+def _utc_clock(t: Any) -> str:
+    u = t.astimezone(dt.UTC)
+    return f"{u.hour}:{u.minute:02d} UTC"
+
+
+def _table_rows(page: Page, containing: str) -> list[list[str]]:
+    """The rows (cell texts) of the page's table whose text contains ``containing``."""
+    soup = bs4.BeautifulSoup(page.html, "html.parser")
+    for table in soup.select("article table"):
+        if containing in table.get_text():
+            return [
+                [re.sub(r"\s+", " ", td.get_text()).strip() for td in tr.find_all(["td", "th"])]
+                for tr in table.select("tbody tr")
+            ]
+    raise AssertionError(f"{page.docname}: no table with {containing!r}")
+
+
+def test_schedule_table_gives_vancouver_time_and_utc(site: Any) -> None:
+    pages: dict[str, Page] = site["pages"]
+    # the claim about/format makes …
+    assert "in Vancouver time and in UTC" in re.sub(r"\s+", " ", pages["book/about/format"].text)
+    # … is what the schedule's table shows, for every meeting
+    rows = {row[0]: row for row in _table_rows(pages["book/schedule"], "Fri 21 Jan 2022")}
+    for m in sch.load_schedule().dated_meetings:
+        assert m.date is not None and m.start is not None
+        time = rows[f"{m.date:%a} {m.date.day} {m.date:%b %Y}"][1]
+        local = f"{m.start.hour}:{m.start.minute:02d} {m.start.tzname()}"
+        assert time == f"{local} ({_utc_clock(m.start)})", (m.slug, time)

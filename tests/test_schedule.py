@@ -162,12 +162,18 @@ def test_toc_holds_exactly_the_pages_the_schedule_names(schedule: sch.Schedule) 
 # --------------------------------------------------------------------------- generators
 
 
-def test_schedule_markdown_lists_every_date_with_its_time_zone(schedule: sch.Schedule) -> None:
+def test_schedule_markdown_lists_every_date_in_vancouver_time_and_utc(
+    schedule: sch.Schedule,
+) -> None:
     md = sch.schedule_markdown(schedule)
-    assert "America/Vancouver" in md
+    assert "| Date | Time (Vancouver; UTC) |" in md
     assert "| Fri 18 Feb 2022 | — | *No meeting* |" in md
-    assert "| Fri 28 Jan 2022 | 9:15 PST |" in md
-    assert "| Fri 18 Mar 2022 | 9:00 PDT |" in md
+    assert "| Fri 28 Jan 2022 | 9:15 PST (17:15 UTC) |" in md
+    assert "| Fri 18 Mar 2022 | 9:00 PDT (16:00 UTC) |" in md
+    for m in schedule.dated_meetings:
+        assert m.start is not None
+        utc = m.start.astimezone(UTC)
+        assert f"{m.start.hour}:{m.start.minute:02d} {m.start.tzname()} ({utc:%H:%M} UTC)" in md
     for m in schedule.meetings:
         if m.has_page:
             assert f"</{m.docname}>" in md

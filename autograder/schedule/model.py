@@ -541,9 +541,8 @@ def meeting_title(m: Meeting) -> str:
 def schedule_markdown(schedule: Schedule) -> str:
     """The schedule page's tables: the dated meetings (with the no-meeting week) and the
     upcoming guests."""
-    tz = schedule.timezone
     lines = [
-        f"| Date | Time ({tz}) | Topic | Guest | Problem set |",
+        "| Date | Time (Vancouver; UTC) | Topic | Guest | Problem set |",
         "|---|---|---|---|---|",
     ]
     for m in schedule.meetings:
@@ -554,8 +553,9 @@ def schedule_markdown(schedule: Schedule) -> str:
             continue
         assert m.start is not None
         pss = ", ".join(_ps_link(ps) for ps in schedule.problem_sets_for(m))
+        utc = m.start.astimezone(dt.UTC)
         lines.append(
-            f"| {_short_day(m.date)} | {_clock(m.start)} {m.start.tzname()} "
+            f"| {_short_day(m.date)} | {_clock(m.start)} {m.start.tzname()} ({_clock(utc)} UTC) "
             f"| {_meeting_link(m, _md_cell(m.topic))} | {_md_cell(m.guest or '')} | {pss} |"
         )
     lines += ["", "Upcoming guests, not yet dated:", ""]
