@@ -692,3 +692,25 @@ def test_schedule_table_gives_vancouver_time_and_utc(site: Any) -> None:
         time = rows[f"{m.date:%a} {m.date.day} {m.date:%b %Y}"][1]
         local = f"{m.start.hour}:{m.start.minute:02d} {m.start.tzname()}"
         assert time == f"{local} ({_utc_clock(m.start)})", (m.slug, time)
+
+
+def test_meeting_headers_mark_what_the_book_assumes(site: Any) -> None:
+    pages: dict[str, Page] = site["pages"]
+    schedule = sch.load_schedule()
+    for m in schedule.dated_meetings:
+        assert m.start is not None
+        header = pages[m.docname].header
+        assert header is not None, m.slug
+        # the start, local and UTC, as the syllabus gives it …
+        time = next(i for i in header["items"] if i.startswith("Time:"))
+        assert f"{m.start.hour}:{m.start.minute:02d} {m.start.tzname()}" in time, m.slug
+        assert _utc_clock(m.start) in time, m.slug
+        # … no end time presented as a fact, and the assumed length marked as the book's
+        assert not re.search(r"\d:\d\d\s*[–-]\s*\d", header["text"]), m.slug
+        length = next(i for i in header["items"] if i.startswith("Length:"))
+        assert "one hour, assumed by this book" in length, m.slug
+        assert any("assumed by this book" in e for e in header["editorial"]), m.slug
+    # the schedule page says how the calendar feed represents the assumed length
+    schedule_text = re.sub(r"\s+", " ", pages["book/schedule"].text)
+    assert "The syllabus gives start times only" in schedule_text
+    assert "ends one hour after its start, a length this book assumes" in schedule_text

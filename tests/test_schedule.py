@@ -182,11 +182,36 @@ def test_schedule_markdown_lists_every_date_in_vancouver_time_and_utc(
 def test_meeting_header_names_time_zone_guest_and_problem_sets(schedule: sch.Schedule) -> None:
     md = sch.meeting_header_markdown(schedule, schedule.meeting("2022-02-25-rotation-averaging"))
     assert md.startswith("# 25 February 2022: ")
-    assert "9:00–10:00 PST (17:00–18:00 UTC)" in md
+    assert "**Time:** 9:00 PST (17:00 UTC); times are in America/Vancouver" in md
     assert "</book/problem-sets/ps02_so3_metrics>" in md
     assert "</book/problem-sets/ps03_rotation_averaging>" in md
     md = sch.meeting_header_markdown(schedule, schedule.meeting("2022-04-01-hanson"))
-    assert "**Guest:** Andrew Hanson" in md and "PDT (16:00–17:00 UTC)" in md
+    assert "**Guest:** Andrew Hanson" in md and "9:00 PDT (16:00 UTC)" in md
+
+
+def test_the_assumed_meeting_length_is_marked_as_the_books(schedule: sch.Schedule) -> None:
+    # The syllabus gives start times only: the one-hour length is this book's assumption.
+    for m in schedule.dated_meetings:
+        assert m.duration_assumed and m.duration == dt.timedelta(hours=1), m.slug
+        md = sch.meeting_header_markdown(schedule, m)
+        assert not re.search(r"\d:\d\d–\d", md), f"{m.slug}: an end time shown as a fact"
+        length = re.search(r'^- \*\*Length:\*\* <em class="editorial">(.+)</em>$', md, re.M)
+        assert length and length[1].startswith("one hour, assumed by this book"), m.slug
+
+
+def test_a_given_length_is_shown_as_start_and_end(tmp_path: Path) -> None:
+    given = GOOD.replace("topic: A}", "topic: A, duration_minutes: 90}")
+    sched = sch.load_schedule(_write(tmp_path, "    duration_assumed: true\n" + given))
+    m = sched.dated_meetings[0]
+    assert not m.duration_assumed
+    md = sch.meeting_header_markdown(sched, m)
+    assert "9:00–10:30 PST (17:00–18:30 UTC)" in md and "assumed" not in md
+    sched = sch.load_schedule(_write(tmp_path, "    duration_assumed: true\n" + GOOD))
+    md = sch.meeting_header_markdown(sched, sched.dated_meetings[0])
+    assert "9:00 PST (17:00 UTC)" in md and "one hour, assumed by this book" in md
+    assert "–10:00" not in md
+    with pytest.raises(sch.ScheduleError, match="duration_assumed must be"):
+        sch.load_schedule(_write(tmp_path, "    duration_assumed: maybe\n" + GOOD))
 
 
 def test_generate_book_files_rewrites_only_what_changed(
@@ -241,7 +266,10 @@ def _check_calendar(raw: bytes, schedule: sch.Schedule) -> None:
         assert dtstart.tzinfo is not None
         assert dtstart.astimezone(UTC) == start, slug
         assert ev["DTSTART"].params["TZID"] == "America/Vancouver"
+        # The length is assumed (the syllabus gives start times only): the event ends an hour
+        # after its start and its description says the length is assumed.
         assert ev.decoded("DTEND") - dtstart == dt.timedelta(hours=1)
+        assert "Length: one hour, assumed by this book" in str(ev["DESCRIPTION"]), slug
         assert ev.decoded("DTSTAMP").utcoffset() == dt.timedelta(0)
         assert str(ev["SUMMARY"]).startswith("Cryo-EM study group: ")
     for ps in schedule.problem_sets:
