@@ -714,3 +714,22 @@ def test_meeting_headers_mark_what_the_book_assumes(site: Any) -> None:
     schedule_text = re.sub(r"\s+", " ", pages["book/schedule"].text)
     assert "The syllabus gives start times only" in schedule_text
     assert "ends one hour after its start, a length this book assumes" in schedule_text
+
+
+def test_topics_inferred_by_the_book_are_marked_on_the_site(site: Any) -> None:
+    pages: dict[str, Page] = site["pages"]
+    schedule = sch.load_schedule()
+    inferred = {"upcoming-miolane", "upcoming-lederman"}  # the syllabus names no topic (§4.3, 4.4)
+    for m in schedule.meetings:
+        if not m.has_page:
+            continue
+        header = pages[m.docname].header
+        assert header is not None, m.slug
+        topic = next(i for i in header["items"] if i.startswith("Topic:"))
+        marks = [e for e in header["editorial"] if "inferred" in e]
+        if m.slug in inferred:
+            assert marks and marks[0] in topic, f"{m.slug}: inferred topic not marked"
+        else:
+            assert not marks, m.slug
+    rows = _table_rows(pages["book/schedule"], "Nina Miolane")
+    assert any("topic inferred by this book" in cell for row in rows for cell in row)

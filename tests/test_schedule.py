@@ -214,6 +214,26 @@ def test_a_given_length_is_shown_as_start_and_end(tmp_path: Path) -> None:
         sch.load_schedule(_write(tmp_path, "    duration_assumed: maybe\n" + GOOD))
 
 
+def test_topics_inferred_by_the_book_are_marked(schedule: sch.Schedule) -> None:
+    # The syllabus names only the guest and the pre-reading for Miolane and Lederman (§4.3,
+    # §4.4); Silva's and Zhong's topics are the syllabus's own (§4.5, §4.6).
+    noted = {m.slug for m in schedule.meetings if m.topic_note}
+    assert noted == {"upcoming-miolane", "upcoming-lederman"}
+    schedule_md = sch.schedule_markdown(schedule)
+    for m in schedule.meetings:
+        md = sch.meeting_header_markdown(schedule, m)
+        topic = re.search(r"^- \*\*Topic:\*\* (.+)$", md, re.M)
+        assert topic is not None
+        if m.topic_note:
+            assert "inferred" in m.topic_note
+            mark = f'<em class="editorial">({m.topic_note})</em>'
+            assert topic[1] == f"{m.topic} {mark}"
+            row = next(line for line in schedule_md.splitlines() if f"</{m.docname}>" in line)
+            assert row.rstrip(" |").endswith(mark)
+        else:
+            assert "editorial" not in topic[1]
+
+
 def test_generate_book_files_rewrites_only_what_changed(
     schedule: sch.Schedule, tmp_path: Path
 ) -> None:

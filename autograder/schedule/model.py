@@ -87,6 +87,8 @@ class Meeting:
     when: str | None = None  # free text for upcoming meetings ("May/June 2022")
     #: The length is the schedule's assumption, not the source's: shown as such.
     duration_assumed: bool = False
+    #: Where the topic is the book's own addition, what to say about it (shown beside it).
+    topic_note: str | None = None
 
     @property
     def end(self) -> dt.datetime | None:
@@ -236,10 +238,13 @@ def _parse_meeting(
     assumed = entry.get("duration_assumed", default_assumed and "duration_minutes" not in entry)
     if not isinstance(assumed, bool):
         raise ScheduleError(f"{where}: duration_assumed must be true or false")
+    note = entry.get("topic_note")
+    note = str(note) if note else None
     if kind == "upcoming":
         if "date" in entry:
             raise ScheduleError(f"{where}: an upcoming meeting has 'when' (free text), not 'date'")
-        return Meeting(slug, kind, topic, title, guest=guest, when=str(_req(entry, "when", where)))
+        when = str(_req(entry, "when", where))
+        return Meeting(slug, kind, topic, title, guest=guest, when=when, topic_note=note)
     day = _as_date(_req(entry, "date", where), where)
     if not slug.startswith(day.isoformat()):
         raise ScheduleError(f"{where}: slug must start with the date {day.isoformat()}")
@@ -256,6 +261,7 @@ def _parse_meeting(
         duration=duration,
         guest=guest,
         duration_assumed=assumed,
+        topic_note=note,
     )
 
 
@@ -563,6 +569,11 @@ def _editorial(text: str, parentheses: bool = True) -> str:
     return f'<em class="editorial">{f"({text})" if parentheses else text}</em>'
 
 
+def _topic(m: Meeting, text: str | None = None) -> str:
+    topic = text if text is not None else m.topic
+    return f"{topic} {_editorial(m.topic_note)}" if m.topic_note else topic
+
+
 def _local_stamp(t: dt.datetime) -> str:
     return f"{_short_day(t.date())}, {_clock(t)} {t.tzname()}"
 
@@ -603,7 +614,8 @@ def schedule_markdown(schedule: Schedule) -> str:
         utc = m.start.astimezone(dt.UTC)
         lines.append(
             f"| {_short_day(m.date)} | {_clock(m.start)} {m.start.tzname()} ({_clock(utc)} UTC) "
-            f"| {_meeting_link(m, _md_cell(m.topic))} | {_md_cell(m.guest or '')} | {pss} |"
+            f"| {_topic(m, _meeting_link(m, _md_cell(m.topic)))} | {_md_cell(m.guest or '')} "
+            f"| {pss} |"
         )
     lines += ["", "Upcoming guests, not yet dated:", ""]
     lines += ["| When | Guest | Topic |", "|---|---|---|"]
@@ -611,7 +623,7 @@ def schedule_markdown(schedule: Schedule) -> str:
         if m.kind == "upcoming":
             lines.append(
                 f"| {_md_cell(m.when or '')} | {_md_cell(m.guest or '')} "
-                f"| {_meeting_link(m, _md_cell(m.topic))} |"
+                f"| {_topic(m, _meeting_link(m, _md_cell(m.topic)))} |"
             )
     lines += ["", "Problem sets:", ""]
     lines += [
@@ -628,8 +640,8 @@ def schedule_markdown(schedule: Schedule) -> str:
 
 def meeting_header_markdown(schedule: Schedule, m: Meeting) -> str:
     """A meeting page's title and header box: date, time with its time zone (and its length,
-    marked where it is assumed), topic, guest and the problem sets that belong to the
-    meeting."""
+    marked where it is assumed), topic (marked where it is the book's), guest and the problem
+    sets that belong to the meeting."""
     out = [f"# {meeting_title(m)}", "", ":::{admonition} Meeting", ":class: meeting-header", ""]
     if m.kind == "meeting":
         assert m.date is not None
@@ -640,7 +652,7 @@ def meeting_header_markdown(schedule: Schedule, m: Meeting) -> str:
             out.append(f"- **Length:** {_editorial(note, parentheses=False)}")
     elif m.kind == "upcoming":
         out.append(f"- **When:** {m.when} (upcoming; not yet scheduled)")
-    out.append(f"- **Topic:** {m.topic}")
+    out.append(f"- **Topic:** {_topic(m)}")
     if m.guest:
         out.append(f"- **Guest:** {m.guest}")
     pss = schedule.problem_sets_for(m) if m.kind == "meeting" else ()
