@@ -733,3 +733,15 @@ def test_topics_inferred_by_the_book_are_marked_on_the_site(site: Any) -> None:
             assert not marks, m.slug
     rows = _table_rows(pages["book/schedule"], "Nina Miolane")
     assert any("topic inferred by this book" in cell for row in rows for cell in row)
+
+
+def test_upcoming_guests_appear_in_the_syllabus_order(site: Any) -> None:
+    pages: dict[str, Page] = site["pages"]
+    upcoming = [m for m in sch.load_schedule().meetings if m.kind == "upcoming"]
+    guests = [m.guest for m in upcoming]
+    assert guests == ["Nina Miolane", "Roy Lederman", "David Silva", "Ellen Zhong"]
+    rows = _table_rows(pages["book/schedule"], "Nina Miolane")
+    assert [row[1] for row in rows] == guests
+    sidebar = [urlsplit(u).path for u in pages["book/schedule"].sidebar]
+    order = [sidebar.index(f"/{m.docname}.html") for m in upcoming]
+    assert order == sorted(order)

@@ -66,7 +66,8 @@ def test_schedule_holds_every_meeting_of_the_syllabus(schedule: sch.Schedule) ->
     no_meeting = [m for m in schedule.meetings if m.kind == "no-meeting"]
     assert [m.date for m in no_meeting] == [dt.date(2022, 2, 18)]
     upcoming = [m.guest for m in schedule.meetings if m.kind == "upcoming"]
-    assert upcoming == ["Roy Lederman", "Nina Miolane", "David Silva", "Ellen Zhong"]
+    # the syllabus's order (§4.3–4.6), not the order of the tentative dates
+    assert upcoming == ["Nina Miolane", "Roy Lederman", "David Silva", "Ellen Zhong"]
     for m in schedule.dated_meetings:
         assert m.date is not None and m.date.weekday() == 4, f"{m.slug} is not on a Friday"
         assert m.start is not None and m.start.tzinfo is not None
@@ -76,6 +77,27 @@ def test_schedule_holds_every_meeting_of_the_syllabus(schedule: sch.Schedule) ->
         "2022-03-11-sanz-moreta": "Lys Sanz Moreta",
         "2022-04-01-hanson": "Andrew Hanson",
     }
+
+
+def _syllabus_upcoming_guests() -> list[str]:
+    """The upcoming guests in the order of the syllabus's §4 headings ("4.3 May/June 2022 -
+    Guest: Nina Miolane."), dated meetings (§4.1, §4.2) left out."""
+    seed = seed_file()
+    if seed is None:
+        pytest.skip("the syllabus (shared/seed) is not beside this checkout")
+    text = seed.read_text(encoding="utf-8")
+    body = text[text.index("\n4 Upcoming Meetings\n") : text.index("\n5 Reading list\n")]
+    headings = re.findall(r"^4\.\d+ (.+)$", body, re.M)
+    assert len(headings) == 6, headings
+    return [m[1] for h in headings[2:] if (m := re.search(r"Guest: ([^.]+)", h))]
+
+
+def test_upcoming_guests_keep_the_syllabus_order(schedule: sch.Schedule) -> None:
+    syllabus = _syllabus_upcoming_guests()
+    assert syllabus == ["Nina Miolane", "Roy Lederman", "David Silva", "Ellen Zhong"]
+    assert [m.guest for m in schedule.meetings if m.kind == "upcoming"] == syllabus
+    toc = [d for d in toc_docnames() if d.startswith("book/meetings/upcoming-")]
+    assert toc == [m.docname for m in schedule.meetings if m.kind == "upcoming"]
 
 
 def test_local_times_cross_the_daylight_saving_change(schedule: sch.Schedule) -> None:
