@@ -735,6 +735,21 @@ def test_topics_inferred_by_the_book_are_marked_on_the_site(site: Any) -> None:
     assert any("topic inferred by this book" in cell for row in rows for cell in row)
 
 
+def test_upcoming_pages_say_nothing_twice(site: Any) -> None:
+    pages: dict[str, Page] = site["pages"]
+    for m in sch.load_schedule().meetings:
+        if m.kind != "upcoming":
+            continue
+        header = pages[m.docname].header
+        assert header is not None
+        assert header["title"] == "Upcoming meeting, not yet dated"
+        when = next(i for i in header["items"] if i.startswith("When:"))
+        assert when == f"When: {m.when}", m.slug
+        assert not re.search(r"\)\s*\(", header["text"]), f"{m.slug}: {header['text']}"
+    for doc, page in pages.items():
+        assert "(upcoming; not yet scheduled)" not in page.text, doc
+
+
 def test_upcoming_guests_appear_in_the_syllabus_order(site: Any) -> None:
     pages: dict[str, Page] = site["pages"]
     upcoming = [m for m in sch.load_schedule().meetings if m.kind == "upcoming"]

@@ -256,6 +256,16 @@ def test_topics_inferred_by_the_book_are_marked(schedule: sch.Schedule) -> None:
             assert "editorial" not in topic[1]
 
 
+def test_an_upcoming_header_says_nothing_twice(schedule: sch.Schedule) -> None:
+    for m in schedule.meetings:
+        if m.kind != "upcoming":
+            continue
+        md = sch.meeting_header_markdown(schedule, m)
+        assert "Upcoming meeting, not yet dated" in md
+        assert f"- **When:** {m.when}\n" in md, m.slug
+        assert not re.search(r"\)\s*\(", md), f"{m.slug}: two parentheses in a row"
+
+
 def test_generate_book_files_rewrites_only_what_changed(
     schedule: sch.Schedule, tmp_path: Path
 ) -> None:

@@ -641,8 +641,10 @@ def schedule_markdown(schedule: Schedule) -> str:
 def meeting_header_markdown(schedule: Schedule, m: Meeting) -> str:
     """A meeting page's title and header box: date, time with its time zone (and its length,
     marked where it is assumed), topic (marked where it is the book's), guest and the problem
-    sets that belong to the meeting."""
-    out = [f"# {meeting_title(m)}", "", ":::{admonition} Meeting", ":class: meeting-header", ""]
+    sets that belong to the meeting. An upcoming meeting's box is titled so; its "when" is the
+    source's own words."""
+    box = "Upcoming meeting, not yet dated" if m.kind == "upcoming" else "Meeting"
+    out = [f"# {meeting_title(m)}", "", f":::{{admonition}} {box}", ":class: meeting-header", ""]
     if m.kind == "meeting":
         assert m.date is not None
         out.append(f"- **Date:** {_day(m.date)}")
@@ -651,7 +653,7 @@ def meeting_header_markdown(schedule: Schedule, m: Meeting) -> str:
             note = ASSUMED_LENGTH_NOTE.format(length=_length(m.duration))
             out.append(f"- **Length:** {_editorial(note, parentheses=False)}")
     elif m.kind == "upcoming":
-        out.append(f"- **When:** {m.when} (upcoming; not yet scheduled)")
+        out.append(f"- **When:** {m.when}")
     out.append(f"- **Topic:** {_topic(m)}")
     if m.guest:
         out.append(f"- **Guest:** {m.guest}")
