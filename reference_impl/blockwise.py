@@ -6,7 +6,9 @@ to ``map_rows``::
 
     def quat_multiply_rows(c, o):           # c: (8, m) rows pw, px, py, pz, qw, qx, qy, qz
         pw, px, py, pz, qw, qx, qy, qz = c  # o: (4, m) rows w, x, y, z of p ⊗ q
-        np.multiply(pw, qw, out=o[0])
+        w, x, y, z = o
+        np.multiply(pw, qw, out=w)          # w = pw qw − px qx − py qy − pz qz
+        w -= px * qx
         ...
 
     map_rows(quat_multiply_rows, [(p, (4,)), (q, (4,))], (4,), dtype)  # → (..., 4)

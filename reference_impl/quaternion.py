@@ -32,8 +32,9 @@ from reference_impl import compiled
 from reference_impl.blockwise import map_rows, sincos
 from reference_impl.conventions import ConventionError, FloatArray, as_float_array, result_dtype
 
-# The array functions; the ``*_rows`` formulas are public names outside ``__all__`` (``so3`` and
-# ``averaging`` import them), as in ``so3``, whose ``__all__`` problem set 2's stubs must match.
+# The array functions. The formulas on rows (``<function>_rows``) are public names too (``so3`` and
+# ``averaging`` import them) but are not listed: in the rotation modules ``__all__`` is the
+# learner-facing API (problem set 2's stubs are tested against ``so3.__all__``).
 __all__ = [
     "axis_angle_to_quat",
     "matrix_to_quat",
