@@ -533,6 +533,6 @@ print("Part I: visible tests passed")
 # launch link made. Restart the kernel and run all cells (*Kernel → Restart Kernel and Run
 # All Cells…*), save, and press **Validate** in the notebook's toolbar: it runs your notebook
 # the way the grader does and reports the visible tests. Then open the **Assignments** tab
-# (*Nbgrader → Assignments*): `ps01_quaternions` is under *Downloaded assignments*; press **Submit**.
+# (*Nbgrader → Assignment List*): `ps01_quaternions` is under *Downloaded assignments*; press **Submit**.
 # In a terminal the same is `cd ~/{launch_folder}`, then `course check ps01_quaternions/ps01_quaternions.ipynb`
 # and `course submit ps01_quaternions`.

@@ -529,7 +529,7 @@ print("Part G: visible tests passed (the answer itself is checked when graded)")
 # launch link made. Restart the kernel and run all cells (*Kernel → Restart Kernel and Run
 # All Cells…*), save, and press **Validate** in the notebook's toolbar: it runs your notebook
 # the way the grader does and reports the visible tests. Then open the **Assignments** tab
-# (*Nbgrader → Assignments*): `ps02_so3_metrics` is under *Downloaded assignments*; press **Submit**.
+# (*Nbgrader → Assignment List*): `ps02_so3_metrics` is under *Downloaded assignments*; press **Submit**.
 # In a terminal the same is `cd ~/{launch_folder}`, then `course check ps02_so3_metrics/ps02_so3_metrics.ipynb`
 # and `course submit ps02_so3_metrics`. Your `so3_exp` and `so3_log` are the
 # `exp` and `log` of Algorithm 1 in [problem set 3]({book_url}/book/problem-sets/ps03_rotation_averaging.html): you will paste them there.

@@ -534,6 +534,6 @@ print("Part F: visible tests passed (the answers themselves are checked when gra
 # launch link made. Restart the kernel and run all cells (*Kernel → Restart Kernel and Run
 # All Cells…*), save, and press **Validate** in the notebook's toolbar: it runs your notebook
 # the way the grader does and reports the visible tests. Then open the **Assignments** tab
-# (*Nbgrader → Assignments*): `ps03_rotation_averaging` is under *Downloaded assignments*; press **Submit**.
+# (*Nbgrader → Assignment List*): `ps03_rotation_averaging` is under *Downloaded assignments*; press **Submit**.
 # In a terminal the same is `cd ~/{launch_folder}`, then `course check ps03_rotation_averaging/ps03_rotation_averaging.ipynb`
 # and `course submit ps03_rotation_averaging`.

@@ -798,6 +798,6 @@ print("Part G: visible tests passed")
 # launch link made. Restart the kernel and run all cells (*Kernel → Restart Kernel and Run
 # All Cells…*), save, and press **Validate** in the notebook's toolbar: it runs your notebook
 # the way the grader does and reports the visible tests. Then open the **Assignments** tab
-# (*Nbgrader → Assignments*): `ps04_projection_layer` is under *Downloaded assignments*; press **Submit**.
+# (*Nbgrader → Assignment List*): `ps04_projection_layer` is under *Downloaded assignments*; press **Submit**.
 # In a terminal the same is `cd ~/{launch_folder}`, then `course check ps04_projection_layer/ps04_projection_layer.ipynb`
 # and `course submit ps04_projection_layer`.
