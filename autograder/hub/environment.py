@@ -5,8 +5,9 @@
   own distribution (``learner/``, installed as a copy, never as a link into the private course
   repository). The hub itself runs from it too. Its ``python3`` kernel is the learners' kernel
   environment — the one the grading sandbox uses (``course sandbox setup``) — and its
-  ``etc/jupyter`` holds the learners' nbgrader configuration (``hub/nbgrader_config.py``) and
-  the JupyterLab settings (nbgrader's instructor tools off).
+  ``etc/jupyter`` is ``hub/etc/jupyter``: the learners' nbgrader configuration, the server
+  extensions (Validate runs ``course check``; nbgrader's instructor tools off) and JupyterLab's
+  disabled plugins.
 * The proxy: ``configurable-http-proxy`` from npm, in ``hub/node_modules`` (``hub/package.json``
   and its lock file), with MathJax for the feedback's typesetting.
 
@@ -23,7 +24,6 @@ from pathlib import Path
 
 __all__ = [
     "DEFAULT_HUB_ENV",
-    "LAB_DISABLED",
     "ensure_hub_env",
     "ensure_node_modules",
     "hub_dir",
@@ -31,23 +31,6 @@ __all__ = [
 ]
 
 DEFAULT_HUB_ENV = Path("/opt/cryoem-course/hub-env")
-
-#: nbgrader's instructor-side JupyterLab plugins, off on the hub (the course directory is the
-#: instructor's, not in anyone's home): learners get the Assignments tab and Validate.
-LAB_DISABLED = [
-    "@jupyter/nbgrader:formgrader",
-    "@jupyter/nbgrader:course-list",
-    "@jupyter/nbgrader:create-assignment",
-]
-#: nbgrader's server extensions a learner's server runs without (validate: course_learner's).
-SERVER_EXTENSIONS = {
-    "course_learner.server": True,
-    "nbgrader.server_extensions.validate_assignment": False,
-    "nbgrader.server_extensions.formgrader": False,
-    "nbgrader.server_extensions.course_list": False,
-    "nbgrader.server_extensions.assignment_list": True,
-    "nbgitpuller": True,
-}
 
 
 def hub_dir(repo: Path) -> Path:
@@ -62,16 +45,14 @@ def _inputs_hash(repo: Path, kernel_env: Path) -> str:
     h = hashlib.sha256()
     files = [
         hub_dir(repo) / "requirements-learner.txt",
-        hub_dir(repo) / "nbgrader_config.py",
+        *sorted((hub_dir(repo) / "etc").rglob("*.*")),
         *sorted((learner_dir(repo)).rglob("*.py")),
         learner_dir(repo) / "pyproject.toml",
-        *sorted((learner_dir(repo) / "jupyter-config").glob("*.json")),
     ]
     for f in files:
         h.update(str(f.relative_to(repo)).encode())
         h.update(f.read_bytes())
     h.update(str(kernel_env).encode())
-    h.update(json.dumps([LAB_DISABLED, SERVER_EXTENSIONS]).encode())
     return h.hexdigest()[:16]
 
 
@@ -97,25 +78,16 @@ def ensure_hub_env(
     subprocess.run([*pip, "-r", str(hub_dir(repo) / "requirements-learner.txt")], check=True)
     # a copy of the learners' distribution (never a link into the private repository)
     subprocess.run([*pip, "--force-reinstall", "--no-deps", str(learner_dir(repo))], check=True)
-    subprocess.run([*pip, str(learner_dir(repo))], check=True)
     _configure(env, repo, kernel_env)
     stamp.write_text(wanted)
     return env
 
 
 def _configure(env: Path, repo: Path, kernel_env: Path) -> None:
-    etc = env / "etc" / "jupyter"
-    etc.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(hub_dir(repo) / "nbgrader_config.py", etc / "nbgrader_config.py")
-    # the server extensions (the main file is read after jupyter_server_config.d/)
-    (etc / "jupyter_server_config.json").write_text(
-        json.dumps({"ServerApp": {"jpserver_extensions": SERVER_EXTENSIONS}}, indent=2)
-    )
-    labconfig = etc / "labconfig"
-    labconfig.mkdir(exist_ok=True)
-    (labconfig / "page_config.json").write_text(
-        json.dumps({"disabledExtensions": {name: True for name in LAB_DISABLED}}, indent=2)
-    )
+    # hub/etc/jupyter: the learners' nbgrader configuration, the server extensions (Validate is
+    # course_learner's; nbgrader's instructor tools off), JupyterLab's disabled plugins — the
+    # learner image copies the same folder
+    shutil.copytree(hub_dir(repo) / "etc" / "jupyter", env / "etc" / "jupyter", dirs_exist_ok=True)
     # the learners' kernel: the grading sandbox's kernel environment, run as the learner
     spec = env / "share" / "jupyter" / "kernels" / "python3"
     spec.mkdir(parents=True, exist_ok=True)
