@@ -87,8 +87,14 @@ class Learner:
         page.click("input[type=submit], button[type=submit]")
         page.wait_for_url(re.compile(rf".*/user/{self.name}/lab/tree/.*"), timeout=180_000)
         assert page.url.endswith(f"/lab/tree/problem-sets/{PS}/{PS}.ipynb"), page.url
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+        self.wait_for_notebook()
         self.shot("launched")
+
+    def wait_for_notebook(self) -> None:
+        self.page.get_by_role("heading", name=re.compile("Problem set 1")).first.wait_for(
+            timeout=120_000
+        )
+        self.page.locator(".jp-Notebook .jp-Cell").first.wait_for(state="visible")
 
     def write_answers(self, skip: str | None) -> None:
         """Fill in the solution cells through the contents API, as this learner."""
@@ -108,7 +114,7 @@ class Learner:
         )
         assert put.ok, put.text()
         self.page.reload()
-        self.page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+        self.wait_for_notebook()
 
     def validate(self) -> str:
         page = self.page
@@ -215,3 +221,138 @@ def test_a_week_on_the_hub(platform: LocalPlatform) -> None:
         assert "late" in ben.page.content().lower() or True
         browser.close()
     print(f"the hub's week took {time.monotonic() - t0:.0f} s in the browser")
+
+
+# -- isolation, from a learner's own Unix account on the hub -------------------------------------
+PROBE = r"""
+import json, os, sys
+out = {}
+def attempt(name, fn):
+    try:
+        fn()
+        out[name] = "allowed"
+    except PermissionError:
+        out[name] = "denied"
+    except (ModuleNotFoundError, ImportError):
+        out[name] = "no module"
+    except FileNotFoundError:
+        out[name] = "missing"
+    except OSError as exc:
+        out[name] = f"denied ({exc.errno})"
+args = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
+"""
+
+
+def probe(pf: LocalPlatform, learner: str, python: str, checks: str, **args: str) -> dict[str, str]:
+    from hub_site import as_learner
+
+    code = PROBE + checks + "\nprint(json.dumps(out))"
+    code = code.replace(
+        "args = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}", f"args = {args!r}"
+    )
+    proc = as_learner(learner, code, python)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def ada_submitted(platform: LocalPlatform) -> Path:
+    """Ada's submission in the exchange (submitted with the learner's ``course submit``, as her)."""
+    from hub_site import as_learner
+
+    home = Path(f"~{ADA}").expanduser()
+    inbound = platform.exchange / "cryoem-study-group-2022" / "inbound"
+    mine = lambda: sorted(p for p in inbound.iterdir() if p.name.startswith(f"{ADA}+{PS}+"))  # noqa: E731
+    if not mine():
+        folder = home / "problem-sets" / PS
+        if not folder.is_dir():
+            pytest.fail("ada has no problem set to submit: the week on the hub did not run")
+        out = as_learner(
+            ADA,
+            f"import os, sys; os.chdir({str(home / 'problem-sets')!r}); "
+            f"os.environ['COURSE_EXCHANGE'] = {str(platform.exchange)!r}; "
+            f"from course_learner.cli import main; sys.exit(main(['submit', {PS!r}]))",
+            str(platform.hub_env / "bin" / "python"),
+        )
+        assert out.returncode == 0, out.stderr
+    return mine()[-1]
+
+
+ENVS = ["hub-env", "kernel-env"]
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_a_learner_cannot_reach_the_answer_key(platform: LocalPlatform, env: str) -> None:
+    from autograder.sandbox.bubblewrap import default_kernel_env
+
+    python = (
+        str(platform.hub_env / "bin" / "python")
+        if env == "hub-env"
+        else str(default_kernel_env() / "bin" / "python")
+    )
+    got = probe(
+        platform,
+        BEN,
+        python,
+        """
+repo = args["repo"]
+attempt("list the course repository", lambda: os.listdir(repo))
+attempt("read the reference implementation", lambda: open(repo + "/reference_impl/quaternion.py").read())
+attempt("read the hidden checks", lambda: open(repo + "/assignments/problem_sets/ps01_quaternions/hidden_checks.py").read())
+attempt("read the gradebook", lambda: open(repo + "/assignments/gradebook.db", "rb").read())
+sys.path.insert(0, repo)
+attempt("import reference_impl", lambda: __import__("reference_impl"))
+attempt("import autograder", lambda: __import__("autograder"))
+""",
+        repo=str(platform.repo),
+    )
+    assert (platform.repo / "assignments" / "gradebook.db").is_file()  # there, but not for ben
+    for what, result in got.items():
+        assert result.startswith(("denied", "no module")), (what, result)
+
+
+def test_a_learner_cannot_read_another_learners_home(platform: LocalPlatform) -> None:
+    for name in (ADA, BEN):
+        assert Path(f"~{name}").expanduser().stat().st_mode & 0o777 == 0o700
+    got = probe(
+        platform,
+        BEN,
+        str(platform.hub_env / "bin" / "python"),
+        """
+attempt("list ada's home", lambda: os.listdir(args["home"]))
+attempt("read ada's notebook", lambda: open(args["home"] + "/problem-sets/ps01_quaternions/ps01_quaternions.ipynb").read())
+""",
+        home=str(Path(f"~{ADA}").expanduser()),
+    )
+    assert set(got.values()) == {"denied"}, got
+
+
+def test_a_learner_cannot_read_or_overwrite_another_learners_submission(
+    platform: LocalPlatform, ada_submitted: Path
+) -> None:
+    before = {p: p.read_bytes() for p in ada_submitted.rglob("*") if p.is_file()}
+    got = probe(
+        platform,
+        BEN,
+        str(platform.hub_env / "bin" / "python"),
+        """
+import shutil
+sub, inbound = args["sub"], os.path.dirname(args["sub"])
+attempt("list the exchange's inbound", lambda: os.listdir(inbound))
+attempt("list ada's submission", lambda: os.listdir(sub))
+attempt("read ada's submitted notebook", lambda: open(sub + "/ps01_quaternions.ipynb").read())
+attempt("overwrite ada's submitted notebook", lambda: open(sub + "/ps01_quaternions.ipynb", "w").write("{}"))
+attempt("add a file to ada's submission", lambda: open(sub + "/extra.txt", "w").write("x"))
+attempt("delete ada's submission", lambda: shutil.rmtree(sub))
+attempt("rename ada's submission", lambda: os.rename(sub, sub + "-x"))
+attempt("take the name of ada's submission", lambda: os.mkdir(sub))
+""",
+        sub=str(ada_submitted),
+    )
+    for what, result in got.items():
+        assert result.startswith("denied") or (what.startswith("take") and result != "allowed"), (
+            what,
+            result,
+        )
+    after = {p: p.read_bytes() for p in ada_submitted.rglob("*") if p.is_file()}
+    assert after == before

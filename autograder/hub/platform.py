@@ -61,6 +61,13 @@ class LocalPlatform:
         return self.public / "problem-sets.git"
 
     @property
+    def gitconfig(self) -> Path:
+        """The learners' git system configuration: the system's, and the learners' repository
+        declared safe (git refuses a repository that another user owns; ``file://`` clones
+        ignore configuration given in the environment, not this file)."""
+        return self.public / "gitconfig"
+
+    @property
     def exchange(self) -> Path:
         return self.public / "exchange"
 
@@ -96,6 +103,10 @@ class LocalPlatform:
                 ["git", "init", "--quiet", "--bare", "--initial-branch=releases", str(self.remote)],
                 check=True,
             )
+        self.gitconfig.write_text(
+            f"[include]\n\tpath = /etc/gitconfig\n[safe]\n\tdirectory = {self.remote}\n"
+        )
+        self.gitconfig.chmod(0o644)
         self.state.mkdir(parents=True, exist_ok=True, mode=0o700)
         for name, password in {**self.instructors, **self.learners}.items():
             ensure_account(name, password)
@@ -135,9 +146,7 @@ class LocalPlatform:
             instructors=sorted(self.instructors),
             environment={
                 # git refuses a repository another user owns unless it is declared safe
-                "GIT_CONFIG_COUNT": "1",
-                "GIT_CONFIG_KEY_0": "safe.directory",
-                "GIT_CONFIG_VALUE_0": str(self.remote),
+                "GIT_CONFIG_SYSTEM": str(self.gitconfig),
                 "COURSE_EXCHANGE": str(self.exchange),
                 "COURSE_KERNEL_ENV": str(default_kernel_env()),
                 "COURSE_ASSIGNMENT_DIR": folder,
