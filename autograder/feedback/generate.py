@@ -13,6 +13,8 @@ import io
 import warnings
 from pathlib import Path
 
+from traitlets.config import Config
+
 from autograder.config.nbgrader import course_config
 from autograder.feedback.typeset import MathUnavailable, node_modules, typeset_math
 from autograder.grading.submissions import MARKER
@@ -22,7 +24,7 @@ __all__ = ["MathUnavailable", "feedback_config", "generate_feedback"]
 TEMPLATES = Path(__file__).with_name("templates")
 
 
-def feedback_config(course_root: Path) -> object:
+def feedback_config(course_root: Path) -> Config:
     """The course's nbgrader configuration with the course's feedback page."""
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import GetGrades
@@ -32,12 +34,10 @@ def feedback_config(course_root: Path) -> object:
     cfg = course_config(course_root)
     cfg.GenerateFeedback.preprocessors = [GetGrades, PartTitles, CSSHTMLHeaderPreprocessor]
     cfg.HTMLExporter.template_name = "course_feedback"
-    nbgrader_templates = (
-        Path(__import__("nbgrader").__file__).parent
-        / "server_extensions"
-        / "formgrader"
-        / "templates"
-    )
+    import nbgrader
+
+    nbgrader_templates = Path(str(nbgrader.__file__)).parent / "server_extensions" / "formgrader"
+    nbgrader_templates = nbgrader_templates / "templates"
     cfg.HTMLExporter.extra_template_basedirs = [str(TEMPLATES), str(nbgrader_templates)]
     return cfg
 
@@ -46,20 +46,27 @@ def generate_feedback(course_root: Path, assignment: str) -> list[Path]:
     """nbgrader ``generate_feedback`` for every graded submission, mathematics typeset;
     returns the HTML files (``MathUnavailable`` when node or MathJax is missing)."""
     from nbgrader.apps import NbGraderAPI
+    from nbgrader.converters import GenerateFeedback
     from nbgrader.coursedir import CourseDirectory
+    from nbgrader.utils import capture_log, temp_attrs
 
     cfg = feedback_config(course_root)
-    api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
+    coursedir = CourseDirectory(config=cfg)
+    api = NbGraderAPI(coursedir=coursedir, config=cfg)
     graded = sorted(
         p.parent.parent.name for p in (course_root / "autograded").glob(f"*/{assignment}/{MARKER}")
     )
     with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
         for learner in graded:
-            result = api.generate_feedback(assignment, learner, force=True)
+            # as NbGraderAPI.generate_feedback, which would impose nbgrader's own template
+            with temp_attrs(coursedir, assignment_id=assignment, student_id=learner):
+                app = GenerateFeedback(coursedir=coursedir, parent=api)
+                app.force = True
+                result = capture_log(app)
             if not result.get("success"):
                 raise RuntimeError(
-                    f"feedback for {learner} failed:\n{result.get('error') or result.get('log')}"
+                    f"feedback for {learner} failed:\n{result.get('log')}\n{result.get('error')}"
                 )
     files = sorted(
         course_root / "feedback" / learner / assignment / f"{nb.name}"
