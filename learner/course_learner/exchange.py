@@ -1,7 +1,7 @@
 """A learner's side of nbgrader's exchange: submit a problem set, fetch its feedback.
 
 ``submit`` copies ``<folder>/<ps>/`` to the exchange's inbound (time-stamped, in a folder of a
-random name that no other learner can list); ``fetch_feedback`` brings released feedback into
+random name that no other learner can list, private to its learner: ``PrivateSubmit``); ``fetch_feedback`` brings released feedback into
 ``<folder>/<ps>/feedback/<timestamp>/``. The learner's id is ``learner``, else
 ``$JUPYTERHUB_USER``, else the login name (nbgrader's rule). On the hub the Assignments tab does
 the same through nbgrader's own server extension.
@@ -59,13 +59,13 @@ def _run(exchange_cls: Any, assignment: str, learner: str | None, folder: Path) 
 
 def submit(assignment: str, folder: Path, learner: str | None = None) -> str:
     """Submit ``<folder>/<assignment>/`` to the exchange (time-stamped by nbgrader)."""
-    from nbgrader.exchange.default import ExchangeSubmit
+    from course_learner.private_submit import PrivateSubmit
 
     if not (folder / assignment).is_dir():
         raise ExchangeError(
             f"no folder {folder / assignment}: run this where the problem set's folder is"
         )
-    return _run(ExchangeSubmit, assignment, learner, folder)
+    return _run(PrivateSubmit, assignment, learner, folder)
 
 
 def fetch_feedback(assignment: str, folder: Path, learner: str | None = None) -> list[Path]:

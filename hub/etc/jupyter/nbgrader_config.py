@@ -15,3 +15,6 @@ c.Exchange.path_includes_course = False
 c.Exchange.assignment_dir = os.path.join(
     os.path.expanduser("~"), os.environ.get("COURSE_ASSIGNMENT_DIR", "problem-sets")
 )
+# a submission private to its learner (nbgrader leaves it world-writable): the instructor
+# collects as root on the hub's machine
+c.ExchangeFactory.submit = "course_learner.private_submit.PrivateSubmit"
