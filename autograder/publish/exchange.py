@@ -60,14 +60,25 @@ def _checked(result: dict[str, Any], what: str) -> dict[str, Any]:
 def exchange_release(course_root: Path, assignment: str) -> None:
     """Copy ``release/<assignment>`` to the exchange's outbound folder (idempotent: a release
     already in the exchange is left as it is, like the published one)."""
-    if _outbound(assignment).is_dir():
-        return
-    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
-        warnings.simplefilter("ignore")
-        _checked(
-            _api(course_root).release_assignment(assignment),
-            f"releasing {assignment} to the exchange",
-        )
+    if not _outbound(assignment).is_dir():
+        with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+            warnings.simplefilter("ignore")
+            _checked(
+                _api(course_root).release_assignment(assignment),
+                f"releasing {assignment} to the exchange",
+            )
+    _protect_inbound()
+
+
+def _protect_inbound() -> None:
+    """The sticky bit on the inbound folder: nbgrader makes it writable by every learner (so
+    that they can submit), and without the bit a learner who knew the name of another's
+    submission could rename it away; with it only its owner (and the instructor) can."""
+    import stat
+
+    inbound = Path(exchange_root()) / COURSE_ID / "inbound"
+    if inbound.is_dir() and not inbound.stat().st_mode & stat.S_ISVTX:
+        inbound.chmod(inbound.stat().st_mode | stat.S_ISVTX)
 
 
 def _outbound(assignment: str) -> Path:
