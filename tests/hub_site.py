@@ -112,7 +112,7 @@ def hub_platform(tmp: Path) -> Iterator[LocalPlatform]:
         platform.prepare()
         for name in [*LEARNERS, *INSTRUCTORS]:
             reset_home(name)
-        platform.course("release", "--due", now=NOW)
+        platform.release_due(NOW)
         proc = platform.start()
         try:
             yield platform
