@@ -630,13 +630,13 @@ print("Part E: visible tests passed")
 # and 30° and measures them, with $\delta$ the step:
 #
 # * directions: their number $M$ is within $[0.8, 1.3]\times 4\pi/\delta^2$, every
-#   direction on the sphere is within $0.85\,\delta$ of one of them, and each cap of
-#   radius $2.5\,\delta$ around random directions holds $M\,\frac{1 - \cos 2.5\delta}2$
-#   of them to within 25 %;
+#   direction on the sphere is within $\delta$ of one of them, and each cap of radius
+#   $2.5\,\delta$ around random directions holds $M\,\frac{1 - \cos 2.5\delta}2$ of them
+#   to within 40 %;
 # * orientations: their number $N$ is within $[0.8, 1.3]\times 8\pi^2/\delta^3$, the
 #   *covering radius* — the largest distance from a random rotation to the nearest grid
 #   orientation — is below $\delta$, and each ball of radius $2.5\,\delta$ around random
-#   rotations holds $N \times$ `ball_fraction(2.5 δ)` of them to within 20 % (counts
+#   rotations holds $N \times$ `ball_fraction(2.5 δ)` of them to within 30 % (counts
 #   against the volume element).
 
 
