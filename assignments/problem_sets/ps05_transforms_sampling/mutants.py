@@ -14,7 +14,8 @@ from __future__ import annotations
 from autograder.authoring import Mutant
 
 A, B, C, D = "test_rodrigues", "test_eq8", "test_transforms", "test_euler"
-E, F, G = "test_volume", "test_grid", "test_other_samplers"
+E, F = "test_volume", "test_grid"
+G, H = "test_random_rotations", "test_grids"
 
 FRAME = "transposed matrix (the frame's rotation)"
 
@@ -211,10 +212,10 @@ MUTANTS = [
         {F},
         {F: "no in-plane angles"},
     ),
-    # -- G: other samplers
+    # -- G: random rotations
     Mutant(
         "shoemake_uniform_euler_angles",
-        "other_samplers",
+        "random_rotations",
         "def shoemake_quat(n, seed):\n"
         "    rng = np.random.default_rng(seed)\n"
         "    a, b, c = rng.uniform(0, 2 * np.pi, n), rng.uniform(0, np.pi, n), rng.uniform(0, 2 * np.pi, n)\n"
@@ -224,7 +225,7 @@ MUTANTS = [
     ),
     Mutant(
         "shoemake_normalised_cube",
-        "other_samplers",
+        "random_rotations",
         "def shoemake_quat(n, seed):\n"
         "    g = np.random.default_rng(seed).uniform(-1, 1, (n, 4))\n"
         "    return g / np.linalg.norm(g, axis=1, keepdims=True)",
@@ -232,21 +233,29 @@ MUTANTS = [
         {G: "normalised points of a cube"},
     ),
     Mutant(
-        "deterministic_is_random",
-        "other_samplers",
-        "def deterministic_quat(n):\n    return shoemake_quat(n, 12345)",
+        "shoemake_not_random",
+        "random_rotations",
+        "def shoemake_quat(n, seed):\n    return deterministic_quat(n)",
         {G},
-        {G: "random instead of deterministic"},
+        {G: "not random"},
+    ),
+    # -- H: deterministic grids
+    Mutant(
+        "deterministic_is_random",
+        "grids",
+        "def deterministic_quat(n):\n    return shoemake_quat(n, 12345)",
+        {H},
+        {H: "random instead of deterministic"},
     ),
     Mutant(
         "sphere_equal_theta_steps",
-        "other_samplers",
+        "grids",
         "def sphere_points(n):\n"
         "    i = np.arange(n)\n"
         "    th = np.pi * (i + 0.5) / n\n"
         "    phi = i * np.pi * (3 - np.sqrt(5.0))\n"
         "    return np.stack([np.sin(th) * np.cos(phi), np.sin(th) * np.sin(phi), np.cos(th)], -1)",
-        {G},
-        {G: "equal steps in θ instead of z"},
+        {H},
+        {H: "equal steps in θ instead of z"},
     ),
 ]

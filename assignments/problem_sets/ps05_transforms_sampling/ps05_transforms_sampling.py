@@ -97,7 +97,7 @@ def quat_to_matrix(q):
 
 def matrix_to_quat(R):
     """Unit quaternions (..., 4) of rotation matrices (..., 3, 3) (Shepperd's method)."""
-    R = np.asarray(R, dtype=float)
+    R = np.asarray(R, dtype=np.float64)
     m = [[R[..., i, j] for j in range(3)] for i in range(3)]
     four = np.stack(
         [
@@ -627,7 +627,7 @@ print("Part E: visible tests passed")
 #    converts it.
 #
 # **How the grids are graded.** The grader builds your grids for a few steps between 15°
-# and 30° and measures them, with $\delta$ the step:
+# and 30° (orientations: between 20° and 30°) and measures them, with $\delta$ the step:
 #
 # * directions: their number $M$ is within $[0.8, 1.3]\times 4\pi/\delta^2$, every
 #   direction on the sphere is within $\delta$ of one of them, and each cap of radius
@@ -697,53 +697,39 @@ print("Part F: visible tests passed (the grader measures your grids for other st
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md_21", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Part G — Other ways to sample uniformly (question 8) ({points} points)
+# ## Part G — Uniform random rotations (question 8) ({points} points)
 #
 # > *8. What other ways are there to do uniform sampling on the sphere?*
 #
-# The sphere here is $S^3$, the unit quaternions: a uniform sampling of $S^3$ is a uniform
-# sampling of rotations, since $q$ and $-q$ are the same rotation and the volume element of
-# §2.2.3 is the round volume of $S^3$. Build two more samplings of SO(3) and one of $S^2$:
+# The sphere that matters for orientations is $S^3$, the unit quaternions: a uniform
+# sampling of $S^3$ is a uniform sampling of rotations, since $q$ and $-q$ are the same
+# rotation and the volume element of §2.2.3 is the round volume of $S^3$. Part F's grid is
+# one answer; this part and the next build three others.
 #
-# 1. `shoemake_quat(n, seed)`: **random** — $n$ independent uniformly distributed
-#    rotations `(n, 4)`, by Shoemake's method (*Uniform random rotations*, Graphics Gems
-#    III, 1992): with three uniform numbers $u_1, u_2, u_3 \in [0, 1)$ from
-#    `np.random.default_rng(seed)`, $r_1 = \sqrt{1 - u_1}$, $r_2 = \sqrt{u_1}$,
-#    $q = (r_2\cos 2\pi u_3,\; r_1\sin 2\pi u_2,\; r_1\cos 2\pi u_2,\; r_2\sin 2\pi u_3)$.
-#    Why is it uniform? ($q$ is a point on two circles, of squared radii $1 - u_1$ and
-#    $u_1$, and the volume of $S^3$ is uniform in $u_1$.)
-# 2. `deterministic_quat(n)`: **deterministic** and as even as you can make it: between
-#    $n$ and $2n$ rotations `(N, 4)`, the same on every call. Alexa's *super-Fibonacci
-#    spiral* (CVPR 2022, Algorithm 1) is four lines: for $i = 0 \dots n-1$, $s = i +
-#    \frac12$, $r = \sqrt{s/n}$, $R = \sqrt{1 - s/n}$, $\alpha = 2\pi s/\sqrt2$, $\beta =
-#    2\pi s/\psi$ with $\psi = 1.533751168755204288$, and $q_i = (r\sin\alpha,\ r\cos\alpha,\
-#    R\sin\beta,\ R\cos\beta)$. A Hopf-fibration grid, or Part F's grid with a step chosen
-#    for $n$, are fine too.
-# 3. `sphere_points(n)`: between $n$ and $2n$ deterministic, nearly uniform **directions**
-#    (unit vectors `(M, 3)`) — for instance the Fibonacci spiral: $z_i = 1 - (2i+1)/n$
-#    (equal areas: area on the sphere is uniform in $z$) and azimuth $\phi_i = i \times$
-#    the golden angle $\pi(3 - \sqrt5)$.
+# `shoemake_quat(n, seed)`: $n$ **independent** uniformly distributed rotations `(n, 4)`,
+# by Shoemake's method (*Uniform random rotations*, Graphics Gems III, 1992): with three
+# uniform numbers $u_1, u_2, u_3 \in [0, 1)$ per rotation from
+# `np.random.default_rng(seed)`, $r_1 = \sqrt{1 - u_1}$, $r_2 = \sqrt{u_1}$ and
 #
-# **How these are graded** (measured by the grader, for $n$ between 500 and 3000 — 5000
-# for the random one):
+# $$ q = (r_2\cos 2\pi u_3,\; r_1\sin 2\pi u_2,\; r_1\cos 2\pi u_2,\; r_2\sin 2\pi u_3). $$
 #
-# * random: unit quaternions; the rotation angles follow the law $(\Omega - \sin\Omega)/\pi$
-#   of Part E and each component $|q_k|$ follows the law of a coordinate of a uniform
-#   point of $S^3$ (Kolmogorov–Smirnov, $\sqrt n\, D < 2.6$); and the points are
-#   *independent*: the fraction of them whose nearest neighbour is within the distance $r$
-#   with $(n-1)\,$`ball_fraction(r)` $= 1$ is $1 - 1/e \approx 0.63$ (between 0.58 and
-#   0.69), as for independent points — a deterministic grid has none that close;
-# * deterministic: the number of rotations is between $n$ and $2n$; the *covering density*
-#   $N\times$`ball_fraction(ρ)`, with $\rho$ the covering radius, is below 4.5 (a set
-#   covers SO(3) only if it is at least 1; good grids reach 2–3, random points 7–10); balls
-#   of radius $\rho_2$ with $N\times$`ball_fraction(ρ₂)` $= 40$ hold 40 points each to
-#   within 25 %;
-# * directions: $n \le M \le 2n$ unit vectors with covering radius $\rho$ such that
-#   $M(1 - \cos\rho)/2 < 2.5$, and caps holding $40$ points on average hold them to within
-#   25 %.
+# Why is it uniform? $q$ is a point on two circles, of squared radii $1 - u_1$ and $u_1$,
+# at independent uniform angles, and the volume of $S^3$ is uniform in $u_1$. (Normalising
+# a 4-vector of independent Gaussians is uniform too, and is accepted; normalising points
+# of a cube, or drawing the three Euler angles uniformly, is not.)
+#
+# **How it is graded** (measured by the grader on $n = 2000$ rotations): unit
+# quaternions; Kolmogorov–Smirnov distances $\sqrt n\,D < 2.8$ between your sample and the
+# uniform laws of each $|q_k|$, of each entry of the rotation matrix (uniform on $[-1,
+# 1]$) and of the rotation angle ($(\Omega - \sin\Omega)/\pi$, Part E); the moments
+# $E[q q^\mathsf{T}] = I/4$ and $E[\sum_k q_k^4] = \frac12$ to within 5 standard errors;
+# and *independence*: the fraction of your points whose nearest neighbour is within the
+# distance $r$ with $(n-1)\,$`ball_fraction(r)` $= 1$ must be about $1 - 1/e \approx
+# 0.63$ (between 0.55 and 0.71), as for independent points — a deterministic grid has
+# none that close.
 
 
-# %% nbgrader={"grade": false, "grade_id": "other_samplers", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "random_rotations", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def shoemake_quat(n, seed):
     """n independent uniform random rotations (n, 4) [w, x, y, z], from default_rng(seed)."""
     ### BEGIN SOLUTION
@@ -761,6 +747,49 @@ def shoemake_quat(n, seed):
     ### END SOLUTION
 
 
+# %% nbgrader={"grade": true, "grade_id": "test_random_rotations", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+q = shoemake_quat(2000, 0)
+assert q.shape == (2000, 4) and np.allclose(np.linalg.norm(q, axis=1), 1.0)
+assert not np.allclose(shoemake_quat(5, 0), shoemake_quat(5, 1)), "the seed matters"
+omega = np.sort(2 * np.arctan2(np.linalg.norm(q[:, 1:], axis=1), np.abs(q[:, 0])))
+ks = np.abs(np.arange(1, 2001) / 2000 - ball_fraction(omega)).max()
+print(f"angles: sqrt(n) D = {np.sqrt(2000) * ks:.2f} (below 2.8 for a uniform sample)")
+assert np.sqrt(2000) * ks < 2.8
+second = q.T @ q / 2000
+print("E[q qᵀ] ≈\n", np.round(second, 3))
+assert np.abs(second - np.eye(4) / 4).max() < 5 * 0.25 / np.sqrt(2000)
+print("Part G: visible tests passed (the grader measures the rest)")
+
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "md_23", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Part H — Deterministic uniform grids (question 8) ({points} points)
+#
+# Random points clump and leave holes: the largest gap of $n$ independent rotations is
+# several times that of a good grid. Two deterministic constructions:
+#
+# 1. `deterministic_quat(n)`: between $n$ and $2n$ rotations `(N, 4)`, the same on every
+#    call, as evenly spread as you can make them. Alexa's *super-Fibonacci spiral* (CVPR
+#    2022, Algorithm 1) is four lines: for $i = 0 \dots n-1$, $s = i + \frac12$, $r =
+#    \sqrt{s/n}$, $R = \sqrt{1 - s/n}$, $\alpha = 2\pi s/\sqrt2$, $\beta = 2\pi s/\psi$
+#    with $\psi = 1.533751168755204288$, and $q_i = (r\sin\alpha,\ r\cos\alpha,\ R\sin\beta,\
+#    R\cos\beta)$ — $r^2$ steps evenly, as $u_1$ does in Shoemake's construction, while the
+#    two angles turn by incommensurate amounts. A Hopf-fibration grid (directions times
+#    in-plane angles), or Part F's grid with a step chosen for $n$, are fine too.
+# 2. `sphere_points(n)`: between $n$ and $2n$ deterministic, nearly uniform **directions**
+#    (unit vectors `(M, 3)`) — for instance the Fibonacci spiral: $z_i = 1 - (2i+1)/n$
+#    (equal areas: area on the sphere is uniform in $z$, Archimedes) and azimuth
+#    $\phi_i = i \times$ the golden angle $\pi(3 - \sqrt5)$.
+#
+# **How they are graded** (measured by the grader, for $n$ between 300 and 700): the
+# number of points is between $n$ and $2n$; the *covering density* — $N\times$
+# `ball_fraction(ρ)` with $\rho$ the covering radius on SO(3), $M(1 - \cos\rho)/2$ on the
+# sphere — is below 4.5 for the rotations and 2.5 for the directions (a set covers only if
+# it is at least 1; good grids reach 2–3 and 1.5, independent random points 7–10); and
+# balls (caps) that hold 40 points on average, around random centres, hold 40 of yours to
+# within 25 %.
+
+
+# %% nbgrader={"grade": false, "grade_id": "grids", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def deterministic_quat(n):
     """Between n and 2n evenly spread rotations (N, 4), the same on every call."""
     ### BEGIN SOLUTION
@@ -786,29 +815,24 @@ def sphere_points(n):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test_other_samplers", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
-q = shoemake_quat(5000, 0)
-assert q.shape == (5000, 4) and np.allclose(np.linalg.norm(q, axis=1), 1.0)
-assert not np.allclose(shoemake_quat(5, 0), shoemake_quat(5, 1)), "the seed matters"
-omega = np.sort(2 * np.arctan2(np.linalg.norm(q[:, 1:], axis=1), np.abs(q[:, 0])))
-ks = np.abs(np.arange(1, 5001) / 5000 - ball_fraction(omega)).max()
-print(f"angles: sqrt(n) D = {np.sqrt(5000) * ks:.2f} (below 2.6 for a uniform sample)")
-assert np.sqrt(5000) * ks < 2.6
-g = deterministic_quat(1000)
-assert 1000 <= len(g) <= 2000 and np.allclose(np.linalg.norm(g, axis=1), 1.0)
-assert np.array_equal(g, deterministic_quat(1000)), "deterministic"
+# %% nbgrader={"grade": true, "grade_id": "test_grids", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+g = deterministic_quat(500)
+assert 500 <= len(g) <= 1000 and np.allclose(np.linalg.norm(g, axis=1), 1.0)
+assert np.array_equal(g, deterministic_quat(500)), "deterministic"
 probes = random_quaternions(4000, np.random.default_rng(4))
 rho_g = (2 * np.arccos(np.clip(np.abs(probes @ g.T).max(axis=1), 0, 1))).max()
-rho_r = (2 * np.arccos(np.clip(np.abs(probes @ q[:1000].T).max(axis=1), 0, 1))).max()
+random_set = shoemake_quat(len(g), 1)
+rho_r = (2 * np.arccos(np.clip(np.abs(probes @ random_set.T).max(axis=1), 0, 1))).max()
 print(
-    f"covering density: deterministic {len(g) * ball_fraction(rho_g):.2f}, random {1000 * ball_fraction(rho_r):.2f}"
+    f"covering density: yours {len(g) * ball_fraction(rho_g):.2f}, "
+    f"independent random points {len(g) * ball_fraction(rho_r):.2f}"
 )
 assert len(g) * ball_fraction(rho_g) < 4.5
-u = sphere_points(500)
-assert 500 <= len(u) <= 1000 and np.allclose(np.linalg.norm(u, axis=1), 1.0)
-print("Part G: visible tests passed (the grader measures the rest)")
+u = sphere_points(400)
+assert 400 <= len(u) <= 800 and np.allclose(np.linalg.norm(u, axis=1), 1.0)
+print("Part H: visible tests passed (the grader measures the rest)")
 
-# %% [markdown] nbgrader={"grade": false, "grade_id": "md_24", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# %% [markdown] nbgrader={"grade": false, "grade_id": "md_26", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Before you submit
 #
 # Restart the kernel and run all cells (*Kernel → Restart & Run All*), then run
