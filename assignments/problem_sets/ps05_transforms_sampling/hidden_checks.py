@@ -293,6 +293,13 @@ PART_B = Part(
                     lambda: _eq8(-1),
                 ),
                 Mistake(
+                    "|e₀| for e₀",
+                    "Your eq. 8 has √(1 − e·e) where e₀ belongs: that is |e₀|, wrong for rotations "
+                    "by more than π (e₀ < 0). SymPy's subs(c**2, 1 − s**2) rewrites a lone c as "
+                    "√(1 − s²): substitute c = e₀ directly.",
+                    lambda: EQ8.subs(_E[0], sympy.sqrt(1 - _E[1] ** 2 - _E[2] ** 2 - _E[3] ** 2)),
+                ),
+                Mistake(
                     "half-angle factors of 2 lost",
                     "Your off-diagonal terms are half what they should be: sin θ = 2 sin(θ/2) "
                     "cos(θ/2) and 1 − cos θ = 2 sin²(θ/2), so sin θ n̂ = 2e₀e and (1 − cos θ) n̂n̂ = "

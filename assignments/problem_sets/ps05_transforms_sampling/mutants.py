@@ -76,6 +76,15 @@ MUTANTS = [
         {B},
         {B: "half-angle factors of 2 lost"},
     ),
+    Mutant(
+        "eq8_abs_e0",
+        "eq8",
+        "_ok = eq8_from_eq7\n"
+        "def eq8_from_eq7():\n"
+        "    return _ok().subs(e0, sp.sqrt(1 - e1**2 - e2**2 - e3**2))",
+        {B},
+        {B: "|e₀| for e₀"},
+    ),
     # -- C: 4×4 transforms
     Mutant(
         "compose_translations_added",
