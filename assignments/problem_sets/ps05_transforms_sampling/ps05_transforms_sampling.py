@@ -50,7 +50,6 @@
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import numpy as np
-import sympy as sp
 
 
 # %% nbgrader={"grade": false, "grade_id": "tools", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -250,6 +249,8 @@ print("Part A: visible tests passed (the answer to Q1 is checked when graded)")
 # compares each entry with the reference expression.
 
 # %% nbgrader={"grade": false, "grade_id": "symbols", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import sympy as sp
+
 theta = sp.symbols("theta", real=True)
 n1, n2, n3 = sp.symbols("n1 n2 n3", real=True)
 e0, e1, e2, e3 = sp.symbols("e0 e1 e2 e3", real=True)
