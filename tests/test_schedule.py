@@ -49,6 +49,7 @@ EXPECTED_PROBLEM_SETS = {
     "ps02_so3_metrics": [dt.date(2022, 2, 25)],
     "ps03_rotation_averaging": [dt.date(2022, 2, 25)],
     "ps04_projection_layer": [dt.date(2022, 3, 4), dt.date(2022, 3, 18), dt.date(2022, 3, 25)],
+    "ps05_transforms_sampling": [dt.date(2022, 2, 11)],
 }
 
 
@@ -270,7 +271,7 @@ def test_generate_book_files_rewrites_only_what_changed(
     schedule: sch.Schedule, tmp_path: Path
 ) -> None:
     first = sch.generate_book_files(schedule, tmp_path)
-    assert len(first) == 1 + 15 + 4
+    assert len(first) == 1 + 15 + len(schedule.problem_sets)
     assert sch.generate_book_files(schedule, tmp_path) == []
 
 
