@@ -50,6 +50,7 @@ EXPECTED_PROBLEM_SETS = {
     "ps03_rotation_averaging": [dt.date(2022, 2, 25)],
     "ps04_projection_layer": [dt.date(2022, 3, 4), dt.date(2022, 3, 18), dt.date(2022, 3, 25)],
     "ps05_transforms_sampling": [dt.date(2022, 2, 11)],
+    "ps09_bayesian_denoising": [dt.date(2022, 1, 28)],
 }
 
 
