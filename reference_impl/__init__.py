@@ -1,5 +1,6 @@
 """Reference implementation the problem sets are graded against.
 
 Modules: ``conventions`` (the conventions, and their checks), ``quaternion``, ``euler``, ``so3``,
-``averaging`` (NumPy) and ``projection`` (PyTorch). See ``book/conventions.md``.
+``averaging``, ``superposition`` (NumPy), ``projection`` and ``bayesian_superposition``
+(PyTorch). See ``book/conventions.md``.
 """
