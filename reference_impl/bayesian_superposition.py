@@ -206,7 +206,7 @@ def theseus_log_joint(
 def theseus_map(
     X1: ArrayLike | torch.Tensor,
     X2: ArrayLike | torch.Tensor,
-    steps: int = 300,
+    steps: int = 200,
     lr: float = 0.1,
     nu: float = 1.0,
 ) -> dict[str, Any]:
@@ -246,7 +246,7 @@ def theseus_map(
 
 
 def superpose_map(
-    X1: ArrayLike, X2: ArrayLike, steps: int = 300, lr: float = 0.1, nu: float = 1.0
+    X1: ArrayLike, X2: ArrayLike, steps: int = 200, lr: float = 0.1, nu: float = 1.0
 ) -> tuple[FloatArray, FloatArray]:
     """THESEUS-PP's pipeline: the MAP rotation ``R`` (3, 3) and translation ``t`` (3,) with
     ``x₂ ≈ R x₁ + t``.

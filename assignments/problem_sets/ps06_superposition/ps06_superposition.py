@@ -261,8 +261,8 @@ P, Q, w = rng.normal(size=(12, 3)), rng.normal(size=(12, 3)) + 4.0, rng.random(1
 K = profile_matrix(P, Q, w)
 assert K.shape == (4, 4) and np.allclose(K, K.T), "K is symmetric"
 assert np.isclose(np.trace(K), 0.0), "K is traceless"
-Pc, Qc = P - w @ P / w.sum(), Q - w @ Q / w.sum()
-S = (w[:, None] * Pc).T @ Qc
+centred = lambda X: X - np.average(X, axis=0, weights=w)  # noqa: E731
+S = np.einsum("i,ia,ib->ab", w, centred(P), centred(Q))  # S[a, b] = Σ w p̃_a q̃_b
 for _ in range(10):
     q = rng.normal(size=4)
     q /= np.linalg.norm(q)
@@ -546,9 +546,10 @@ print("Part F: visible tests passed (INIT_ANGLE is checked when graded)")
 # of atom $i$ in $X_2$ is $R\,m_i + T$, i.e. the rows of `M @ R.T + t` (THESEUS-PP's
 # code, written for row vectors, multiplies `M @ R` with its own `R` — our $R^\mathsf{T}$).
 #
-# Question 6 asks what to think of the magnitude of the covariance in eq. 11: $I_3$ is
-# (1 Å)², tiny next to a protein — it says "the structures are already centred", which
-# is what Part H does first.
+# Question 6 asks what to think of the magnitude of the covariance in eq. 11. In
+# THESEUS-PP's code it is $I_3$: a standard deviation of 1 Å per coordinate, tiny next to
+# a protein — sensible only because both structures are centred first, which is what
+# Part H does.
 
 
 # %% nbgrader={"grade": false, "grade_id": "log_joint", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -622,9 +623,9 @@ print("Part G: visible tests passed")
 # 4. **Compose**: $x_2 - c_2 = R_k\,y$, so $x_2 \approx R\,x_1 + t$ with
 #    $R = R_k R_m$ and $t = c_2 - R\,c_1 + R_k t_m$.
 #
-# Implement `map_superposition(X1, X2, steps=300, lr=0.1, nu=1.0)` → `(R, t)` (NumPy
+# Implement `map_superposition(X1, X2, steps=200, lr=0.1, nu=1.0)` → `(R, t)` (NumPy
 # arrays or tensors of shapes `(3, 3)` and `(3,)`), with $x_2 \approx R\,x_1 + t$. `X1`,
-# `X2` are NumPy arrays `(N, 3)`. It must run in a few seconds (300 steps take well under
+# `X2` are NumPy arrays `(N, 3)`. It must run in a few seconds (200 steps take well under
 # one on one core).
 #
 # The test data (`flexible_pair`) have a flexible quarter of the atoms that moved in $X_2$:
@@ -634,7 +635,7 @@ print("Part G: visible tests passed")
 
 
 # %% nbgrader={"grade": false, "grade_id": "map", "locked": false, "schema_version": 3, "solution": true, "task": false}
-def map_superposition(X1, X2, steps=300, lr=0.1, nu=1.0):
+def map_superposition(X1, X2, steps=200, lr=0.1, nu=1.0):
     """MAP rigid motion (R (3, 3), t (3,)) with x2 ≈ R x1 + t, THESEUS-PP's pipeline."""
     ### BEGIN SOLUTION
     X1, X2 = np.asarray(X1, dtype=float), np.asarray(X2, dtype=float)
