@@ -61,9 +61,11 @@ import math
 
 import numpy as np
 import sympy as sp
+
+# %% nbgrader={"grade": false, "grade_id": "imports_torch", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import torch
 
-torch.set_default_dtype(torch.float64)
+torch.set_default_dtype(torch.float64)  # tensors are float64 unless you ask otherwise
 
 
 # %% nbgrader={"grade": false, "grade_id": "tools", "locked": true, "schema_version": 3, "solution": false, "task": false}
