@@ -23,7 +23,7 @@ rotation has density ``(1 − cos θ)/π`` on [0, π] and distribution function
 ``(θ − sin θ)/π`` (``haar_angle_cdf``).
 
 The paper's initialisation ``u₀ = (0.9, 0.1, 0.9)`` (§II.I, ``INIT_U``) is the rotation by
-≈ 1.393 rad (≈ 79.8°): near the corner ``(1, ·, 1)`` of the cube, whose rotations are the
+≈ 1.3917 rad (≈ 79.7°): near the corner ``(1, ·, 1)`` of the cube, whose rotations are the
 identity, but far from the identity itself. The identity needs ``u₁ = 1`` (``w² ≤ u₁``), on the
 cube's boundary — which no ``u`` inside the open cube (the support of eq. 7, where an
 unconstrained optimiser lives) reaches.

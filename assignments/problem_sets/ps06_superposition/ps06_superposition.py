@@ -584,13 +584,10 @@ assert isinstance(value, torch.Tensor) and value.shape == (), "a scalar tensor"
 Id, zero = torch.eye(3), torch.zeros(3)
 # one atom, X1 = X2 = M, s = 1, R = I, t = 0: six residuals of zero, each log t₁(0; 0, 1) = −log π
 one = log_joint(X1[:1], X1[:1], X1[:1], torch.ones(1), Id, zero)
-priors = (
-    torch.distributions.Cauchy(0.0, 3.0).log_prob(X1[:1]).sum()  # M
-    + 0.5 * math.log(2 / math.pi)
-    - 0.5  # s = 1 under HalfNormal(1)
-    - 1.5 * math.log(2 * math.pi)  # t = 0 under N(0, I₃)
-)
-assert torch.isclose(one, 6 * -math.log(math.pi) + priors), "the one-atom case"
+log_pM = torch.distributions.Cauchy(0.0, 3.0).log_prob(X1[:1]).sum()  # the prior of M
+log_ps = 0.5 * math.log(2 / math.pi) - 0.5  # s = 1 under HalfNormal(1)
+log_pt = -1.5 * math.log(2 * math.pi)  # t = 0 under N(0, I₃)
+assert torch.isclose(one, 6 * -math.log(math.pi) + log_pM + log_ps + log_pt), "one atom"
 Ms = M.clone().requires_grad_(True)
 log_joint(X1, X2, Ms, scales, R, t).backward()
 assert Ms.grad is not None and torch.all(torch.isfinite(Ms.grad)), "differentiable in M"
