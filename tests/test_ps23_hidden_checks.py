@@ -40,8 +40,8 @@ def test_the_reference_passes_every_check(ps: str, seed: int) -> None:
         rng = np.random.default_rng(part_seed("soundness", str(seed), part.grade_id))
         for check in part.checks:
             plan = check.plan(rng)  # always plan, so that every check draws from the same stream
-            if getattr(check, "function", None) not in namespace:
-                continue
+            if not {r.get("fn", r.get("name")) for r in plan.requests} <= set(namespace):
+                continue  # a check of a name the reference does not have
             result = plan.evaluate(answer_in_namespace(plan.requests, namespace))
             assert result.passed == result.total, (part.grade_id, result.title, result.lines)
             checked += 1
