@@ -1104,13 +1104,13 @@ def projector_probes(rng: np.random.Generator) -> list[Probe]:
     out = []
     for init, settings, B, single_precision in specs:
         R = rotations(rng, B)
-        if single_precision:
-            init, R = init.float(), R.float()
         D = init if isinstance(init, int) else init.shape[0]
         cot = torch.tensor(rng.normal(size=(B, D, D)), dtype=F64)
-        tags = (FLOAT32,) if single_precision else ()
-        case = Case((init, R), dict(settings), key=cot, tags=tags)
-        call = MethodCall("Projector", "__call__", (init,), settings, (R,), cotangent=cot)
+        case = Case((init, R), dict(settings), key=cot)
+        if single_precision:
+            case = float32_variant(case)
+        init, R = case.args
+        call = MethodCall("Projector", "__call__", (init,), case.kwargs, (R,), cotangent=cot)
         out.append(Probe(case, [call]))
     return out
 
