@@ -177,10 +177,27 @@ def test_rebuild_refuses(tree: dict) -> None:
         rebuild_sympy(SympyTree(tree), SYMS)
 
 
-def test_rational_points_lie_on_the_sphere() -> None:
-    for pt in rational_points(["w", "x", "y", "z", "p"], unit=("w", "x", "y", "z")):
-        assert sum(pt[k] ** 2 for k in "wxyz") == 1
+@given(st.integers(2, 6), st.integers(0, 2**32 - 1))
+def test_rational_points_lie_on_the_sphere(k: int, seed: int) -> None:
+    unit = [f"u{i}" for i in range(k)]
+    points = rational_points([*unit, "p"], unit=unit, n=4, seed=seed)
+    assert len(points) == 4
+    for pt in points:
+        assert sum(pt[u] ** 2 for u in unit) == 1
         assert all(isinstance(v, sympy.Rational) for v in pt.values())
+    with pytest.raises(ValueError):
+        rational_points(["a", "b"], unit=["a"])
+
+
+def test_sympy_equal_on_the_two_sphere() -> None:
+    """A unit axis n (three names): forms equal only when |n| = 1 are accepted."""
+    t, n1, n2, n3 = sympy.symbols("t n1 n2 n3", real=True)
+    symbols = {"t": t, "n1": n1, "n2": n2, "n3": n3}
+    a = sympy.Matrix([[sympy.cos(t) * (1 - n3**2)]])
+    b = sympy.Matrix([[sympy.cos(t) * (n1**2 + n2**2)]])
+    case = Case(key=(0, 0))
+    assert sympy_equal(symbols, unit=("n1", "n2", "n3"))(tree_of(b), a, case) is None
+    assert sympy_equal(symbols)(tree_of(b), a, case) is not None
 
 
 def test_sympy_equal_uses_the_constraint() -> None:

@@ -169,7 +169,7 @@ def test_other_correct_grids_pass(deg: float, seed: int, kind: str) -> None:
     step = np.deg2rad(deg)
     rng = np.random.default_rng(seed)
     d = directions(step, **CORRECT_DIRECTIONS[kind])
-    case = Case((step,), key=("grid", seed))
+    case = Case((step,), key=seed, tags=("grid",))
     assert hc.measured_directions()(d, None, case) is None
     if deg >= 20.0:
         for counts in (np.round, np.floor, np.ceil):
@@ -181,7 +181,7 @@ def test_other_correct_grids_pass(deg: float, seed: int, kind: str) -> None:
 def test_wrong_grids_fail_and_are_named(deg: float) -> None:
     hc = hidden_checks()
     step = np.deg2rad(deg)
-    case = Case((step,), key=("grid", 7))
+    case = Case((step,), key=7, tags=("grid",))
     no_sin = directions(step, sin_theta=False)
     hemisphere = directions(step, top=np.pi / 2)
     assert hc.measured_directions()(no_sin, None, case) is not None
@@ -204,7 +204,7 @@ def test_wrong_grids_fail_and_are_named(deg: float) -> None:
 @given(n=st.integers(300, 700), seed=st.integers(0, 2**31 - 1))
 def test_deterministic_grids_pass_and_random_sets_fail(n: int, seed: int) -> None:
     hc = hidden_checks()
-    case = Case((n,), key=("grid", seed))
+    case = Case((n,), key=seed, tags=("grid",))
     for q in (S.super_fibonacci_quat(n), hopf_grid(n)):
         assert hc.measured_deterministic()(q, None, case) is None
     random = gaussian_quats(n, seed)

@@ -16,6 +16,8 @@ Everything else lives here, once:
 * ``requests`` — what a check asks the kernel (``Call``, ``Vjp``, ``MethodCall``,
   ``ReadValue``), the only writer of the harness's wire format here, and ``vjp_answer``;
 * ``parts`` — ``Part``, ``Mistake``, results and scores; ``one_thread`` — ``OneThread``;
+* ``symbolic`` — ``sympy_equal`` for SymPy answers, which arrive as a ``SympyTree`` that
+  ``rebuild_sympy`` rebuilds from an allow-list (raising ``DecodeError``);
 * ``evaluate`` — the loop every caller shares: ``plan_part`` draws the cases and numbers the
   requests, the kernel's harness answers with plain data, ``PartPlan.evaluate`` compares the
   answers with ``reference_impl`` here.
@@ -79,6 +81,7 @@ from autograder.checks.requests import (
 )
 from autograder.checks.symbolic import rational_points, sympy_equal
 from autograder.checks.sympy_tree import rebuild_sympy
+from autograder.harness.in_kernel import DecodeError, SympyTree
 
 __all__ = [
     "FLOAT32",
@@ -90,6 +93,7 @@ __all__ = [
     "Check",
     "CheckResult",
     "Compare",
+    "DecodeError",
     "Dtypes",
     "Elementwise",
     "FunctionCheck",
@@ -105,6 +109,7 @@ __all__ = [
     "ProbeCheck",
     "ReadValue",
     "Request",
+    "SympyTree",
     "Tolerance",
     "ValueCheck",
     "Vjp",

@@ -5,9 +5,10 @@ The learner's expression arrives as a tree and is rebuilt from an allow-list
 for polynomials (and rational functions) in the problem's symbols two different expressions
 agree at a random point of large height with negligible probability (Schwartz–Zippel), and
 rational arithmetic has no rounding. When an answer may use a constraint — a unit quaternion,
-``w² + x² + y² + z² = 1`` — the points are rational points *on* the 3-sphere (inverse
-stereographic projection of rational points of R³), so any form that is equal on the sphere is
-accepted. Floats in an answer are compared to 1e-9.
+``w² + x² + y² + z² = 1``, a unit axis ``n₁² + n₂² + n₃² = 1`` — the points are rational points
+*on* the sphere (inverse stereographic projection of rational points of Rᵏ⁻¹), so any form that
+is equal on the sphere is accepted. Values that are not rational (the sine of a rational angle)
+are compared to 1e-9.
 """
 
 from __future__ import annotations
@@ -29,7 +30,11 @@ __all__ = ["rational_points", "sympy_equal"]
 def rational_points(
     names: Sequence[str], unit: Sequence[str] = (), n: int = 8, seed: int = 20220204
 ) -> list[dict[str, sympy.Rational]]:
-    """``n`` random rational assignments of ``names``; the 4 names in ``unit`` lie on S³."""
+    """``n`` random rational assignments of ``names``; the k ≥ 2 names in ``unit`` (e.g. the
+    4 components of a unit quaternion) lie on the unit sphere Sᵏ⁻¹: with t a rational point of
+    Rᵏ⁻¹ and s = |t|², they are ((s − 1)/(s + 1), 2t/(s + 1))."""
+    if len(unit) == 1:
+        raise ValueError("a unit sphere needs at least two coordinates")
     rng = np.random.default_rng(seed)
 
     def rat() -> sympy.Rational:
@@ -39,7 +44,7 @@ def rational_points(
     for _ in range(n):
         pt = {name: rat() for name in names if name not in unit}
         if unit:
-            t = [rat() for _ in range(3)]
+            t = [rat() for _ in range(len(unit) - 1)]
             s = sum(ti * ti for ti in t)
             coords = [(s - 1) / (s + 1)] + [2 * ti / (s + 1) for ti in t]
             pt.update(dict(zip(unit, coords, strict=True)))
