@@ -1039,7 +1039,11 @@ print("Part H: visible tests passed (the grader measures the rest)")
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md_26", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Before you submit
 #
-# Restart the kernel and run all cells (*Kernel → Restart & Run All*), then run
-# `course check ps05_transforms_sampling.ipynb` in a terminal: it runs your notebook the
-# way the grader does and reports the visible tests. Your `orientation_grid` returns in
+# Your notebook is `{launch_folder}/ps05_transforms_sampling/ps05_transforms_sampling.ipynb` in your home: the folder the book's
+# launch link made. Restart the kernel and run all cells (*Kernel → Restart Kernel and Run
+# All Cells…*), save, and press **Validate** in the notebook's toolbar: it runs your notebook
+# the way the grader does and reports the visible tests. Then open the **Assignments** tab
+# (*Nbgrader → Assignment List*): `ps05_transforms_sampling` is under *Downloaded assignments*; press **Submit**.
+# In a terminal the same is `cd ~/{launch_folder}`, then `course check ps05_transforms_sampling/ps05_transforms_sampling.ipynb`
+# and `course submit ps05_transforms_sampling`. Your `orientation_grid` returns in
 # problem set 7, where it is the grid of an exhaustive rotational search.
