@@ -216,6 +216,29 @@ def test_sympy_equal_uses_the_constraint() -> None:
     assert on_sphere(np.eye(1), a, case) == "did not return a SymPy expression"
 
 
+def test_sympy_equal_also_at_special_points() -> None:
+    """A form equal to the expected one on the sphere but 0/0 at the identity passes the random
+    points and fails at the identity when ``also_at`` names it, with the name in the reason; a
+    point where the answer is defined but different fails too."""
+    expected = sympy.Matrix([[2 * Y**2]])
+    dot = X**2 + Y**2 + Z**2
+    divided = tree_of(sympy.Matrix([[sympy.expand((1 - W**2 + dot) * Y**2) / dot]]))
+    unit = ("w", "x", "y", "z")
+    identity = {"the identity": [{"w": 1, "x": 0, "y": 0, "z": 0}]}
+    case = Case(key=(0, 0))
+    assert sympy_equal(SYMS, unit=unit)(divided, expected, case) is None
+    reason = sympy_equal(SYMS, unit=unit, also_at=identity)(divided, expected, case)
+    assert reason == "is undefined or wrong at the identity"
+    right = tree_of(expected)
+    assert sympy_equal(SYMS, unit=unit, also_at=identity)(right, expected, case) is None
+    shifted = tree_of(sympy.Matrix([[2 * Y**2 + 1 - W**2 - dot]]))  # equal on S³ only
+    origin = {"the origin": [{"w": 0, "x": 0, "y": 0, "z": 0}]}
+    assert sympy_equal(SYMS, unit=unit, also_at=identity)(shifted, expected, case) is None
+    assert sympy_equal(SYMS, unit=unit, also_at=origin)(shifted, expected, case) == (
+        "is undefined or wrong at the origin"
+    )
+
+
 def _answers(requests: list[dict], ns: dict) -> list[dict]:
     payload = json.dumps(
         {"nonce": "n", "requests": [{**r, "id": i} for i, r in enumerate(requests)]}

@@ -3,7 +3,7 @@ never released, never in the learner's sandbox. See ``autograder.checks.function
 
 Parts A–E compare values with ``reference_impl`` (``transforms``, ``euler``, ``haar``); Part B
 compares SymPy matrices entry by entry at random rational points (on S² for eq. 7's unit axis,
-on S³ for eq. 8's unit quaternion). Parts F and G grade *constructions*: the grader measures the
+on S³ and at ± the identity for eq. 8's unit quaternion). Parts F and G grade *constructions*: the grader measures the
 learner's grids and samples itself with ``reference_impl.uniformity`` — number of points,
 covering radius against Haar-random probes, counts in balls against the volume element,
 Kolmogorov–Smirnov distances to the Haar law, and the close-pair fraction of independent points —
@@ -90,6 +90,13 @@ def rodrigues_cases(rng):
         )
     cases.append(Case((np.array([0.0, 1.0, 0.0]), PI), label="a half turn about y", tags=("unit",)))
     cases.append(Case((vector(rng, 4), rng.uniform(-3, 3, size=4)), tags=("nonunit",)))
+    cases.append(
+        Case(
+            (vector(rng, scale=2.0), rng.uniform(-3, 3, size=4)),
+            label="one axis (3,), four angles (4,)",
+            tags=("nonunit",),
+        )
+    )
     return visible + cases
 
 
@@ -201,6 +208,21 @@ def _eq8(sign=1, two=2):
 EQ7, EQ8 = _eq7(), _eq8()
 
 
+_ON_S3 = sympy_equal(SYMBOLS8, unit=("e0", "e1", "e2", "e3"))
+
+
+def eq8_on_s3():
+    """Eq. 8 as the notebook states it: equal to the reference at *every* unit quaternion.
+    ``sympy_equal`` at random rational points of S³, and then at ± the identity, where a form
+    that divides by e₁² + e₂² + e₃² (the c² − s² route without c² + s² = 1) is 0/0."""
+    identities = [{"e0": sign, "e1": 0, "e2": 0, "e3": 0} for sign in (1, -1)]
+    return sympy_equal(
+        SYMBOLS8,
+        unit=("e0", "e1", "e2", "e3"),
+        also_at={"the identity e = (±1, 0, 0, 0)": identities},
+    )
+
+
 def entries(rng):
     return [Case(label=f"entry {i, j}", key=(i, j)) for i in range(3) for j in range(3)]
 
@@ -227,7 +249,7 @@ PART_B = Part(
             "eq8_from_eq7",
             entries,
             lambda: EQ8,
-            sympy_equal(SYMBOLS8, unit=("e0", "e1", "e2", "e3")),
+            eq8_on_s3(),
             weight=1.5,
             mistakes=[
                 Mistake(
@@ -249,6 +271,15 @@ PART_B = Part(
                     "cos(θ/2) and 1 − cos θ = 2 sin²(θ/2), so sin θ n̂ = 2e₀e and (1 − cos θ) n̂n̂ = "
                     "2eeᵀ.",
                     lambda: _eq8(1, 1),
+                ),
+                Mistake(
+                    "division by e·e (undefined at the identity)",
+                    "Your eq. 8 divides by e₁² + e₂² + e₃², so it is 0/0 at the identity: with "
+                    "cos θ = c² − s², 1 − cos θ = 1 − c² + s² is 2s² only through c² + s² = 1. Use "
+                    "cos θ = 1 − 2s² (1 − cos θ = 2s²) and every s cancels: eq. 8 is a "
+                    "polynomial in e₀, e₁, e₂, e₃.",
+                    lambda: EQ8,
+                    compare=_ON_S3,
                 ),
             ],
         ),
@@ -985,7 +1016,7 @@ PART_F = Part(
             mistakes=[
                 Mistake(
                     "small-angle step 1/R",
-                    "1/R is only the small-angle limit: the rim moves by R tan δθ, so δθ = arctan(1/R) "
+                    "1/R is only the small-angle limit: eq. 27 is tan δθ = 1/R, δθ = arctan(1/R) "
                     "(for R = 1 that is 45°, not 57°).",
                     lambda r: 1.0 / np.asarray(r, dtype=np.float64),
                     compare=CLOSE,
