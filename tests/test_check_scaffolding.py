@@ -41,6 +41,7 @@ from autograder.checks import (
     Vjp,
     allclose,
     answer_in_namespace,
+    answer_of,
     any_of,
     close,
     decode_answers,
@@ -49,7 +50,6 @@ from autograder.checks import (
     to_wire,
     vjp_answer,
 )
-from autograder.harness import encode_value
 
 shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
 finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False, width=64)
@@ -254,7 +254,7 @@ def _answer(kind: str, right: float) -> dict | None:
     if kind == "error":
         return {"ok": False, "error": "ValueError: learner's bug"}
     value = right if kind == "right" else right + 1.0
-    return {"ok": True, "value": encode_value(np.array([value]))}
+    return answer_of(np.array([value]))
 
 
 @given(st.lists(st.lists(answers_kind, min_size=1, max_size=3), min_size=1, max_size=6))
@@ -311,7 +311,7 @@ def test_a_probes_failure_line_never_holds_the_expected_value(
         return compare(values[0], probe.case.key, probe.case)
 
     plan = ProbeCheck("hidden", probes, judge).plan(np.random.default_rng(0))
-    answers = [{"ok": True, "value": encode_value(e + shift)} for e in expected]
+    answers = [answer_of(e + shift) for e in expected]
     lines = "\n".join(plan.evaluate(answers).lines)
     assert lines
     printed = {text for e in expected for text in (np.array2string(e, precision=4), str(e))}
@@ -347,9 +347,7 @@ def test_the_mistake_that_explains_most_wrong_probes_is_named(made: list[str]) -
     ]
     plan = ProbeCheck("m", probes, judge, mistakes).plan(np.random.default_rng(0))
     wrong = {"sign": lambda x: -x, "scale": lambda x: 2 * x, "other": lambda x: 1000.0}
-    answers = [
-        {"ok": True, "value": encode_value(float(wrong[m](i + 1.0)))} for i, m in enumerate(made)
-    ]
+    answers = [answer_of(float(wrong[m](i + 1.0))) for i, m in enumerate(made)]
     result = plan.evaluate(answers)
     assert result.passed == 0
     counts = {name: made.count(name) for name in ("sign", "scale")}
@@ -435,7 +433,7 @@ def test_one_thread_plans_and_evaluates_on_one_torch_thread() -> None:
         check = OneThread(FunctionCheck("f", cases, expected, allclose(), weight=0.5))
         plan = check.plan(np.random.default_rng(0))
         assert torch.get_num_threads() == 2
-        result = plan.evaluate([{"ok": True, "value": encode_value(1.0)}])
+        result = plan.evaluate([answer_of(1.0)])
         assert isinstance(result, CheckResult) and result.passed == 1
         assert seen == [1, 1] and torch.get_num_threads() == 2
         assert check.weight == 0.5

@@ -24,11 +24,11 @@ from autograder.checks import (
     FLOAT32,
     FunctionCheck,
     answer_in_namespace,
+    answer_of,
     load_parts,
     part_seed,
     plan_part,
 )
-from autograder.harness import encode_value
 from autograder.harness import in_kernel as harness_kernel
 from autograder.sandbox import SandboxedKernel
 from reference_impl import projection as P
@@ -108,7 +108,7 @@ def _wire(value: np.ndarray, case) -> dict:
     """The answer of a kernel that returns ``value`` (in the case's precision)."""
     if FLOAT32 in case.tags:
         value = value.astype(np.complex64 if np.iscomplexobj(value) else np.float32)
-    return {"ok": True, "value": json.loads(json.dumps(encode_value(np.asarray(value))))}
+    return answer_of(np.asarray(value))
 
 
 def test_a_learner_who_makes_one_mistake_is_diagnosed_with_it(parts: list) -> None:

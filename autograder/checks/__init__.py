@@ -9,7 +9,8 @@ Everything else lives here, once:
 * ``precision`` — ``float32_variant`` of a case (tagged ``FLOAT32``) and ``reference64``, the
   reference on double-precision copies of the arguments;
 * ``compare`` — comparisons: ``close(tol64, tol32, dtypes=…)`` with ``Elementwise`` or
-  ``OfLargest`` tolerances, ``answer_array`` for a problem set's own measure, ``any_of``…;
+  ``OfLargest`` tolerances, ``number_close``, ``quat_close``, ``tuple_of``, ``answer_array`` for
+  a problem set's own measure, ``any_of``…;
 * ``function`` — ``FunctionCheck`` (one call per case, one expected value) and ``ValueCheck``;
 * ``probe`` — ``ProbeCheck``: cases (``Probe``s) that send several requests and are judged on
   all their answers together;
@@ -20,7 +21,8 @@ Everything else lives here, once:
   ``rebuild_sympy`` rebuilds from an allow-list (raising ``DecodeError``);
 * ``evaluate`` — the loop every caller shares: ``plan_part`` draws the cases and numbers the
   requests, the kernel's harness answers with plain data, ``PartPlan.evaluate`` compares the
-  answers with ``reference_impl`` here.
+  answers with ``reference_impl`` here; ``check_in_namespace`` runs that loop in this process
+  for tests, ``answer_of`` is a kernel's answer for a value.
 
 Feedback never shows hidden inputs or their expected values.
 """
@@ -39,9 +41,18 @@ from autograder.checks.compare import (
     as_array,
     choice,
     close,
+    number_close,
     quat_close,
+    tuple_of,
 )
-from autograder.checks.evaluate import PartPlan, answer_in_namespace, part_rng, plan_part
+from autograder.checks.evaluate import (
+    PartPlan,
+    answer_in_namespace,
+    answer_of,
+    check_in_namespace,
+    part_rng,
+    plan_part,
+)
 from autograder.checks.function import (
     NO_ANSWER,
     FunctionCheck,
@@ -117,16 +128,19 @@ __all__ = [
     "allclose",
     "answer_array",
     "answer_in_namespace",
+    "answer_of",
     "any_of",
     "as_array",
     "as_numpy",
     "best_mistake",
+    "check_in_namespace",
     "choice",
     "close",
     "decode_answers",
     "float32_variant",
     "hidden_failures",
     "load_parts",
+    "number_close",
     "one_torch_thread",
     "part_rng",
     "part_seed",
@@ -140,5 +154,6 @@ __all__ = [
     "to_double",
     "to_single",
     "to_wire",
+    "tuple_of",
     "vjp_answer",
 ]

@@ -9,7 +9,9 @@ numbers of the expected shape, in the precision its case asks for (``checks.prec
 and within the tolerance of the case's precision — ``Elementwise(rtol, atol)`` (NumPy's
 ``allclose`` rule) or ``OfLargest(tol)`` (relative to the largest expected value). A problem
 set's own measure of error (an angle between rotations, a relative L2 error…) is a comparison
-built on ``answer_array``, which does the checks every numeric answer needs.
+built on ``answer_array``, which does the checks every numeric answer needs. A single number is
+``number_close``; quaternions up to sign ``quat_close``; an answer that is a tuple (``(R, t)``)
+``tuple_of`` one comparison per element.
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ __all__ = [
     "choice",
     "close",
     "compare_safely",
+    "number_close",
     "quat_close",
+    "tuple_of",
 ]
 
 #: ``compare(value, expected, case)`` returns None when the answer is right, else a short reason
@@ -198,19 +202,64 @@ def any_of(base: Compare) -> Compare:
     return compare
 
 
-def quat_close(atol: float = 1e-8) -> Compare:
-    """Quaternions (..., 4) equal up to the sign of each one (q and −q are one rotation)."""
-    base = allclose(0.0, atol)
+@dataclass(frozen=True)
+class UpToSign:
+    """Quaternions (..., 4) within ``atol`` of the expected ones at every entry after each is
+    given the sign of its expected quaternion (q and −q are one rotation)."""
+
+    atol: float
+
+    def problem(self, answer: np.ndarray, expected: np.ndarray) -> str | None:
+        a, e = answer.astype(np.float64), expected.astype(np.float64)
+        sign = np.where(np.sum(a * e, axis=-1, keepdims=True) < 0, -1.0, 1.0)
+        return Elementwise(0.0, self.atol).problem(a * sign, e)
+
+
+def quat_close(atol: float = 1e-8, atol32: float | None = None, dtypes: Dtypes = "none") -> Compare:
+    """Quaternions (..., 4) equal up to the sign of each one (``UpToSign``): ``atol`` for float64
+    cases, ``atol32`` (default ``atol``) for cases tagged ``FLOAT32``; ``dtypes`` as in
+    ``close`` (by default any precision is accepted)."""
+    return close(
+        UpToSign(atol), UpToSign(atol if atol32 is None else atol32), dtypes=dtypes, kinds="fi"
+    )
+
+
+def number_close(rtol: float = 1e-6, atol: float = 0.0) -> Compare:
+    """One finite real number (a Python int or float, a NumPy scalar or 0-d array; not a bool)
+    within ``atol + rtol·|expected|`` of the expected number."""
 
     def compare(value: Any, expected: Any, case: Case) -> str | None:
-        arr, problem = as_array(value)
-        if problem or arr is None:
-            return problem
-        exp = np.asarray(expected, dtype=np.float64)
-        if arr.shape != exp.shape:
-            return f"returned shape {arr.shape} where {exp.shape} was expected"
-        sign = np.where(np.sum(arr * exp, axis=-1, keepdims=True) < 0, -1.0, 1.0)
-        return base(arr * sign, exp, case)
+        if value is None:
+            return "no answer given (still None)"
+        if isinstance(value, bool | np.bool_):
+            return "a bool, not a number"
+        arr, problem = as_array(value, kinds="fi")
+        if problem is not None or arr is None:
+            return problem or "returned no number"
+        if arr.shape != ():
+            return f"returned shape {arr.shape}, not a single number"
+        if not np.isfinite(float(arr)):
+            return "returned NaN or infinity"
+        ok = abs(float(arr) - float(expected)) <= atol + rtol * abs(float(expected))
+        return None if ok else "not the right value"
+
+    return compare
+
+
+def tuple_of(**elements: Compare) -> Compare:
+    """An answer that is a tuple (or list) with one element per keyword, in order, each compared
+    by its comparison with the expected tuple's element; a reason names the element
+    (``tuple_of(R=…, t=…)``: "t: wrong values…")."""
+    names = list(elements)
+
+    def compare(value: Any, expected: Any, case: Case) -> str | None:
+        if not isinstance(value, tuple | list) or len(value) != len(names):
+            return f"did not return a tuple ({', '.join(names)})"
+        for name, got, exp in zip(names, value, expected, strict=True):
+            reason = elements[name](got, exp, case)
+            if reason:
+                return f"{name}: {reason}"
+        return None
 
     return compare
 

@@ -27,6 +27,7 @@ from autograder.checks import (
     as_array,
     choice,
     sympy_equal,
+    tuple_of,
 )
 from reference_impl import euler as E
 from reference_impl import haar as H
@@ -320,18 +321,7 @@ def pre_post_cases(rng):
 
 def pair_close(rtol=1e-8, atol=1e-10):
     """A tuple ``(R, t)`` equal to the expected pair."""
-    base = allclose(rtol, atol)
-
-    def compare(value, expected, case):
-        if not isinstance(value, list | tuple) or len(value) != 2:
-            return "did not return a tuple (R, t)"
-        for got, exp, name in zip(value, expected, ("R", "t"), strict=True):
-            reason = base(got, exp, case)
-            if reason:
-                return f"{name}: {reason}"
-        return None
-
-    return compare
+    return tuple_of(R=allclose(rtol, atol), t=allclose(rtol, atol))
 
 
 def _inv_no_rotate(M):

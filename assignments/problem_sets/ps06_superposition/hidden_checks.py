@@ -34,6 +34,7 @@ from autograder.checks import (
     ValueCheck,
     allclose,
     as_array,
+    number_close,
     one_torch_thread,
     quat_close,
     rebuild_sympy,
@@ -171,23 +172,6 @@ def quat_motion_close(atol_q=1e-8, rtol_t=1e-8):
         if np.abs(t - expected[1]).max() > rtol_t * _scale(case):
             return f"wrong translation (largest difference {np.abs(t - expected[1]).max():.3g} Å)"
         return None
-
-    return compare
-
-
-def number(rtol=1e-6, atol=0.0):
-    def compare(value, expected, case):
-        if value is None:
-            return "no answer given (still None)"
-        arr, problem = as_array(value)
-        if problem or arr is None:
-            return problem
-        if arr.shape != () or arr.dtype.kind not in "fi":
-            return "not a single number"
-        if not np.isfinite(float(arr)):
-            return "returned NaN or infinity"
-        ok = np.isclose(float(arr), float(expected), rtol=rtol, atol=atol)
-        return None if ok else "not the right value"
 
     return compare
 
@@ -386,7 +370,7 @@ def _rmsd_single_eigenvalue(*args):
 
 
 def _rmsd_compare(value, expected, case):
-    return number(1e-6, 1e-5)(value, expected, case)
+    return number_close(1e-6, 1e-5)(value, expected, case)
 
 
 PART_C = Part(
@@ -752,7 +736,7 @@ PART_F = Part(
         ValueCheck(
             "INIT_ANGLE",
             INIT_ANGLE,
-            number(1e-6),
+            number_close(1e-6),
             weight=1.0,
             mistakes=[
                 Mistake(
@@ -864,7 +848,7 @@ def _variant(**flags):
 def _joint_compare(value, expected, case):
     if isinstance(value, np.ndarray) and value.shape == (1,):
         return "returned shape (1,), not a scalar"
-    return number(1e-9, 1e-9)(value, expected, case)
+    return number_close(1e-9, 1e-9)(value, expected, case)
 
 
 PART_G = Part(
@@ -876,7 +860,7 @@ PART_G = Part(
             log_joint_cases,
             _joint_ref,
             _joint_compare,
-            diagnose=number(1e-7, 1e-7),
+            diagnose=number_close(1e-7, 1e-7),
             mistakes=[
                 Mistake(
                     "Gaussian likelihood",
