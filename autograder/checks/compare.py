@@ -225,14 +225,12 @@ def quat_close(atol: float = 1e-8, atol32: float | None = None, dtypes: Dtypes =
 
 
 def number_close(rtol: float = 1e-6, atol: float = 0.0) -> Compare:
-    """One finite real number (a Python int or float, a NumPy scalar or 0-d array; not a bool)
-    within ``atol + rtol·|expected|`` of the expected number."""
+    """One finite real number (a Python int or float, a NumPy scalar or 0-d array; not a bool:
+    ``as_array`` with kinds "fi") within ``atol + rtol·|expected|`` of the expected number."""
 
     def compare(value: Any, expected: Any, case: Case) -> str | None:
         if value is None:
             return "no answer given (still None)"
-        if isinstance(value, bool | np.bool_):
-            return "a bool, not a number"
         arr, problem = as_array(value, kinds="fi")
         if problem is not None or arr is None:
             return problem or "returned no number"
