@@ -1,5 +1,5 @@
 """Reference implementation the problem sets are graded against.
 
 Modules: ``conventions`` (the conventions, and their checks), ``quaternion``, ``euler``, ``so3``,
-``averaging`` (NumPy) and ``projection`` (PyTorch). See ``book/conventions.md``.
+``averaging`` (NumPy), ``projection`` and ``pose_losses`` (PyTorch). See ``book/conventions.md``.
 """
