@@ -49,6 +49,7 @@ EXPECTED_PROBLEM_SETS = {
     "ps02_so3_metrics": [dt.date(2022, 2, 25)],
     "ps03_rotation_averaging": [dt.date(2022, 2, 25)],
     "ps04_projection_layer": [dt.date(2022, 3, 4), dt.date(2022, 3, 18), dt.date(2022, 3, 25)],
+    "ps08_pose_losses": [dt.date(2022, 3, 4), dt.date(2022, 3, 18), dt.date(2022, 3, 25)],
 }
 
 
@@ -207,6 +208,10 @@ def test_meeting_header_names_time_zone_guest_and_problem_sets(schedule: sch.Sch
     assert "**Time:** 9:00 PST (17:00 UTC); times are in America/Vancouver" in md
     assert "</book/problem-sets/ps02_so3_metrics>" in md
     assert "</book/problem-sets/ps03_rotation_averaging>" in md
+    for slug in ("2022-03-04-orientation-estimation", "2022-03-18-cryoai-1", "2022-03-25-cryoai-2"):
+        md = sch.meeting_header_markdown(schedule, schedule.meeting(slug))
+        assert "</book/problem-sets/ps04_projection_layer>" in md, slug
+        assert "</book/problem-sets/ps08_pose_losses>" in md, slug
     md = sch.meeting_header_markdown(schedule, schedule.meeting("2022-04-01-hanson"))
     assert "**Guest:** Andrew Hanson" in md and "9:00 PDT (16:00 UTC)" in md
 
@@ -270,7 +275,7 @@ def test_generate_book_files_rewrites_only_what_changed(
     schedule: sch.Schedule, tmp_path: Path
 ) -> None:
     first = sch.generate_book_files(schedule, tmp_path)
-    assert len(first) == 1 + 15 + 4
+    assert len(first) == 1 + 15 + len(schedule.problem_sets)
     assert sch.generate_book_files(schedule, tmp_path) == []
 
 
