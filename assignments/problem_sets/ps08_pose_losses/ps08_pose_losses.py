@@ -295,8 +295,8 @@ print("Part B: visible tests passed (SMOOTH_TAYLOR is checked when graded)")
 # %% nbgrader={"grade": false, "grade_id": "gradient_demo", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # Not graded: the gradient of three forms of the loss at θ = 0, 1e-8 and 1e-4 (run and read).
 def acos_loss(q_pred, q_true):
-    d = (normalize_quat(q_pred) * normalize_quat(q_true)).sum(-1)
-    return torch.acos(torch.clamp(2 * d * d - 1, -1.0, 1.0))
+    cos_half = torch.sum(normalize_quat(q_pred) * normalize_quat(q_true), dim=-1)
+    return torch.acos(torch.clamp(2 * cos_half**2 - 1, -1.0, 1.0))
 
 
 truth = quat_about_z(0.3)
