@@ -201,7 +201,7 @@ print("Part A: visible tests passed (L2_SAME_ROTATION_MAX is checked when graded
 #
 # $$ \theta = 2\arccos\lvert d\rvert = \arccos\bigl(2d^2 - 1\bigr), $$
 #
-# the geodesic loss written with an $\arccos$ (Lian et al.'s eq. 11). It has two flaws
+# the geodesic loss written with an $\arccos$, as in Lian et al.'s §2.5. It has two flaws
 # near $\theta = 0$, where a converging network spends its time:
 #
 # * **precision**: $\cos\theta = 1 - \theta^2/2 + \dots$, so below $\theta \approx
@@ -213,10 +213,10 @@ print("Part A: visible tests passed (L2_SAME_ROTATION_MAX is checked when graded
 #   times a tiny one. (θ itself has a *cone* at zero: like $\lvert t\rvert$, it has no
 #   gradient there at all.)
 #
-# The meeting's question 4 asks how eq. 11 is connected with eq. 12 through the Taylor
-# expansions of $\cos$ and $\arccos$. Here is the connection, for the simplest loss without
-# $\arccos$, $L_s = 1 - \langle\hat q, q\rangle^2$: since $d^2 = \cos^2\frac\theta2 =
-# \frac{1 + \cos\theta}2$,
+# The meeting's question 4 asks how the paper's eqs. 11 and 12 are connected, through the
+# Taylor expansions of $\cos$ and $\arccos$: a loss written without $\arccos$ behaves, near
+# zero, like the geodesic loss squared. See it on the simplest such loss, $L_s = 1 -
+# \langle\hat q, q\rangle^2$: since $d^2 = \cos^2\frac\theta2 = \frac{1 + \cos\theta}2$,
 #
 # $$ L_s = 1 - d^2 = \frac{1 - \cos\theta}{2} = \sin^2\frac\theta2 , $$
 #
@@ -228,7 +228,7 @@ print("Part A: visible tests passed (L2_SAME_ROTATION_MAX is checked when graded
 # $\theta = 0$** (zero: the truth is its minimum) and no $\arccos$ to lose precision.
 #
 # 1. `quat_geodesic_loss(q_pred, q_true)`: $\theta \in [0, \pi]$, accurate at **every**
-#    angle (graded at $10^{-9}$ rad to a relative $10^{-6}$): use problem set 2's
+#    angle (graded at angles of $10^{-9}$ rad, to about $10^{-14}$ rad): use problem set 2's
 #    $\theta = 4\operatorname{atan2}\bigl(\min(\lVert\hat q - q\rVert, \lVert\hat q +
 #    q\rVert),\, \max(\lVert\hat q - q\rVert, \lVert\hat q + q\rVert)\bigr)$ (the chords
 #    of the quaternion sphere are $2\sin\frac\theta4$ and $2\cos\frac\theta4$). Its
@@ -327,7 +327,9 @@ for angle in (0.0, 1e-8, 1e-4):
 # a polynomial in the entries — as smooth as $L_s$ and just as free of the sign problem,
 # since $R(q) = R(-q)$.
 #
-# 1. `chordal_loss(R_pred, R_true)`: `(..., 3, 3)` × `(..., 3, 3)` → `(...)`.
+# 1. `chordal_loss(R_pred, R_true)`: `(..., 3, 3)` × `(..., 3, 3)` → `(...)`, the sum of
+#    the squared differences of the entries. The prediction need not be a rotation (nine
+#    raw outputs of a network, say): the trace form above holds for rotations only.
 # 2. `CHORDAL_OVER_SMOOTH`: the constant $k$ with $L_{\mathrm{chord}}(R(\hat q), R(q)) =
 #    k\,L_s(\hat q, q)$ for all unit quaternions (a number; derive it from
 #    $\operatorname{tr}\hat R^\mathsf{T}R = 1 + 2\cos\theta$ and Part B, or measure it with
@@ -373,7 +375,8 @@ print("Part C: visible tests passed")
 # is one just under $\pi$ about $-z$) have quaternions near $(0, 0, 0, 1)$ and $(0, 0, 0,
 # -1)$. Euler angles and axis–angle jump as well. Zhou et al. show that every
 # representation in four or fewer real dimensions is discontinuous (the space of
-# rotations cannot be embedded in $\mathbb R^4$), and give continuous ones in five and six.
+# rotations cannot be embedded in $\mathbb R^4$), and construct continuous ones in more
+# dimensions: the 6D one below, and a smaller one.
 #
 # The **6D representation** keeps the first two columns of $R$: $g(R) = [a_1, a_2]$, with
 # $a_1 = R_{:,0}$ and $a_2 = R_{:,1}$ (6 numbers, first column first). The way back, from
@@ -465,7 +468,9 @@ print("Part D: visible tests passed (the two numbers are checked when graded)")
 #    entries change sign?)
 # 2. `project_points(points, R)`: the image positions of atoms at `points` (rows, shape
 #    `(..., N, 3)`) in the pose `R` (`(..., 3, 3)`): the first two coordinates of $R\,p$
-#    for every atom, shape `(..., N, 2)`.
+#    for every atom, shape `(..., N, 2)` — the batch shapes of `points` (without `N`) and
+#    of `R` broadcast, so one molecule `(N, 3)` in three poses `(3, 3, 3)` gives
+#    `(3, N, 2)`.
 #
 # The visible tests check the statement of §D.1 with your two functions: the mirrored atoms
 # `points @ F` in the pose `mirror_pose(R)` land exactly where the atoms do in the pose `R`.
