@@ -83,6 +83,15 @@ MUTANTS = [
         {B: "1 − |⟨q̂, q⟩| for 1 − ⟨q̂, q⟩²"},
     ),
     Mutant(
+        "smooth_detached_norm",
+        "geodesic",
+        "def quat_smooth_loss(q_pred, q_true):\n"
+        "    a = q_pred / torch.linalg.vector_norm(q_pred, dim=-1, keepdim=True).detach()\n"
+        "    d = (a * normalize_quat(q_true)).sum(-1)\n"
+        "    return 1 - d * d",
+        {B},
+    ),
+    Mutant(
         "taylor_of_one_minus_cos",
         "geodesic",
         "SMOOTH_TAYLOR = (1 / 2, -1 / 24)",

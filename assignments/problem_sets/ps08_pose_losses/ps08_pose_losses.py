@@ -480,7 +480,7 @@ print("Part D: visible tests passed (the two numbers are checked when graded)")
 def mirror_pose(R):
     """F R F with F = diag(1, 1, −1). (..., 3, 3) → (..., 3, 3)."""
     ### BEGIN SOLUTION
-    f = torch.tensor([1.0, 1.0, -1.0], dtype=R.dtype)
+    f = torch.tensor([1.0, 1.0, -1.0], dtype=R.dtype, device=R.device)
     return R * f[:, None] * f[None, :]
     ### END SOLUTION
 

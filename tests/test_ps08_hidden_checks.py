@@ -1,0 +1,172 @@
+"""The hidden checks of problem set 8 are sound, on many seeds, without a sandbox.
+
+* The reference implementation (``reference_impl.pose_losses``), answering through the same wire
+  format as a learner's kernel, passes every check of every function it has.
+* A second correct solution, written differently from the notebook's wherever the notebook
+  leaves a choice — the angle from the relative quaternion, the smooth loss from the two chords,
+  the chordal loss as a matrix norm, Gram–Schmidt by projection on the unnormalised a₁, the
+  Euler angles (α, −β, γ) instead of (α + π, β, γ + π), the groups built from quaternions in
+  another order, the symmetrised loss through an arccos of the trace — earns full marks: the
+  checks grade the answer, not the construction (gradients only along SO(3) where the function
+  is only defined there).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from grading_support import REPO
+from test_solutions_pass_on_every_seed import solution_namespace
+
+from autograder.checks import answer_in_namespace, load_parts, part_seed
+from reference_impl import pose_losses
+
+PS = "ps08_pose_losses"
+SEEDS = range(8)
+
+ANOTHER_SOLUTION = """
+import torch.nn.functional as Fnn
+
+
+def quat_l2_loss(q_pred, q_true):
+    return ((Fnn.normalize(q_pred, dim=-1) - Fnn.normalize(q_true, dim=-1)) ** 2).sum(-1)
+
+
+def quat_l2_loss_signless(q_pred, q_true):
+    d = (Fnn.normalize(q_pred, dim=-1) * Fnn.normalize(q_true, dim=-1)).sum(-1)
+    return 2 - 2 * d.abs()
+
+
+L2_SAME_ROTATION_MAX = 4
+
+
+def _multiply(p, q):
+    pw, pv = p[..., :1], p[..., 1:]
+    qw, qv = q[..., :1], q[..., 1:]
+    pv, qv = torch.broadcast_tensors(pv, qv)
+    w = pw * qw - (pv * qv).sum(-1, keepdim=True)
+    v = pw * qv + qw * pv + torch.linalg.cross(pv, qv, dim=-1)
+    return torch.cat([w.expand(v.shape[:-1] + (1,)), v], -1)
+
+
+def quat_geodesic_loss(q_pred, q_true):
+    a, b = Fnn.normalize(q_pred, dim=-1), Fnn.normalize(q_true, dim=-1)
+    r = _multiply(a * torch.tensor([1.0, -1.0, -1.0, -1.0], dtype=a.dtype), b)
+    return 2 * torch.atan2(torch.linalg.vector_norm(r[..., 1:], dim=-1), r[..., 0].abs())
+
+
+def quat_smooth_loss(q_pred, q_true):
+    a, b = Fnn.normalize(q_pred, dim=-1), Fnn.normalize(q_true, dim=-1)
+    return ((a - b) ** 2).sum(-1) * ((a + b) ** 2).sum(-1) / 4
+
+
+SMOOTH_TAYLOR = [0.25, -0.0208333333]
+
+
+def chordal_loss(R_pred, R_true):
+    return torch.linalg.matrix_norm(R_pred - R_true) ** 2
+
+
+CHORDAL_OVER_SMOOTH = 8
+
+
+def sixd_to_matrix(x):
+    a1, a2 = x[..., 0:3], x[..., 3:6]
+    u2 = a2 - (a1 * a2).sum(-1, keepdim=True) / (a1 * a1).sum(-1, keepdim=True) * a1
+    b1, b2 = Fnn.normalize(a1, dim=-1), Fnn.normalize(u2, dim=-1)
+    return torch.stack([b1, b2, torch.cross(b1, b2, dim=-1)], dim=-2).transpose(-1, -2)
+
+
+def matrix_to_sixd(R):
+    return R[..., :, :2].transpose(-1, -2).reshape(*R.shape[:-2], 6)
+
+
+QUAT_JUMP_ANGLE = 3.141592653589793
+MIN_CONTINUOUS_DIM = 5.0
+
+
+def mirror_pose(R):
+    F = torch.diag(torch.tensor([1.0, 1.0, -1.0])).to(R.dtype)
+    return F @ R @ F
+
+
+def project_points(points, R):
+    return torch.einsum("...ij,...nj->...ni", R, points)[..., :2]
+
+
+def euler_zyz_symbolic():
+    Rz = lambda t: sp.Matrix([[sp.cos(t), -sp.sin(t), 0], [sp.sin(t), sp.cos(t), 0], [0, 0, 1]])
+    Ry = lambda t: sp.Matrix([[sp.cos(t), 0, sp.sin(t)], [0, 1, 0], [-sp.sin(t), 0, sp.cos(t)]])
+    return sp.expand(Rz(alpha) * Ry(beta) * Rz(gamma))
+
+
+def mirror_euler_angles():
+    return [alpha, -beta, gamma]
+
+
+def cyclic_group(n):
+    half = math.pi * torch.arange(n - 1, -1, -1, dtype=torch.float64) / n
+    return quat_to_matrix(torch.stack([torch.cos(half), 0 * half, 0 * half, torch.sin(half)], -1))
+
+
+def dihedral_group(n):
+    c = cyclic_group(n)
+    rx = torch.tensor([[1.0, 0, 0], [0, -1.0, 0], [0, 0, -1.0]], dtype=torch.float64)
+    return torch.cat([rx @ c, c])
+
+
+def symmetrized_geodesic_loss(R_pred, R_true, group):
+    out = []
+    for g in group:
+        M = R_pred.transpose(-1, -2) @ R_true @ g
+        tr = M.diagonal(dim1=-2, dim2=-1).sum(-1)
+        out.append(torch.acos(torch.clamp((tr - 1) / 2, -1 + 1e-15, 1 - 1e-15)))
+    return torch.stack(out, -1).amin(-1)
+
+
+def largest_symmetrized_loss(kind, n):
+    if kind.upper() == "C":
+        return float(np.pi)
+    return math.pi - 2 * math.asin(math.cos(math.pi / (2 * n)) / math.sqrt(2))
+"""
+
+
+def parts() -> list:
+    return load_parts(REPO / "assignments" / "problem_sets" / PS, PS)
+
+
+@pytest.fixture(scope="module")
+def another_solution() -> dict:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        namespace = solution_namespace(PS)  # the given tools and symbols, then replaced answers
+        exec(compile(ANOTHER_SOLUTION, "<another solution>", "exec"), namespace)
+    return namespace
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_reference_passes_every_check(seed: int) -> None:
+    namespace = {name: getattr(pose_losses, name) for name in pose_losses.__all__}
+    checked = 0
+    for part in parts():
+        rng = np.random.default_rng(part_seed("soundness", str(seed), part.grade_id))
+        for check in part.checks:
+            plan = check.plan(rng)  # always plan, so that every check draws from the same stream
+            if getattr(check, "function", None) not in namespace:
+                continue
+            result = plan.evaluate(answer_in_namespace(plan.requests, namespace))
+            assert result.passed == result.total, (part.grade_id, result.title, result.lines)
+            checked += 1
+    assert checked >= 15
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_another_correct_solution_earns_full_marks(another_solution: dict, seed: int) -> None:
+    for part in parts():
+        rng = np.random.default_rng(part_seed("another", str(seed), part.grade_id))
+        for check in part.checks:
+            plan = check.plan(rng)
+            result = plan.evaluate(answer_in_namespace(plan.requests, another_solution))
+            assert result.passed == result.total, (part.grade_id, result.title, result.lines)
