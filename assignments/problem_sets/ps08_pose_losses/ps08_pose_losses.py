@@ -65,10 +65,15 @@
 # available (SciPy is not).
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# One import per cell: on a busy machine each has the whole time limit of a cell.
 import math
 
 import numpy as np  # noqa: F401 (for your own experiments)
+
+# %% nbgrader={"grade": false, "grade_id": "import_sympy", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import sympy as sp
+
+# %% nbgrader={"grade": false, "grade_id": "import_torch", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import torch
 
 
