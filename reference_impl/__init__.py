@@ -12,6 +12,8 @@ Modules by concept:
 * ``euler`` — Euler angles ↔ matrices, including RELION, SPIDER and EMAN.
 * ``so3`` — exp/log maps and the metrics between rotations.
 * ``averaging`` — single rotation averaging: chordal, quaternion and geodesic means, median.
+* ``denoising`` — Bayesian denoising by conjugacy: the Wiener filter (Gaussian–Gaussian) and the
+  Poisson–Gamma posterior (import it by name).
 * ``projection`` — projections of volumes, in real and Fourier space (PyTorch; import it by
   name, it is not re-exported here, so that the rotations never load torch).
 * ``pose_losses`` — losses on rotations, the 6D representation, handedness and symmetry

@@ -283,7 +283,7 @@ def test_launch_url_is_an_nbgitpuller_link_built_from_the_config() -> None:
     cfg = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
     url = sch.launch_url_from_config("ps01_x/ps01_x.ipynb", cfg)
     parts = urlsplit(url)
-    hub = urlsplit(cfg["launch_buttons"]["jupyterhub_url"])
+    hub = urlsplit(cfg["course"]["jupyterhub_url"])
     assert (parts.scheme, parts.netloc) == (hub.scheme, hub.netloc)
     assert parts.path == "/hub/user-redirect/git-pull"
     q = {k: v[0] for k, v in parse_qs(parts.query).items()}

@@ -1,7 +1,8 @@
 """The ``course`` command line, for instructors and learners.
 
 Instructors: ``release``, ``collect``, ``grade``, ``feedback``, ``report``, ``export``, ``sandbox``, ``build``,
-``serve``. Learners: ``check``. Run from the repository root or from ``assignments/``.
+``serve``. Learners: ``check``, ``submit``, ``fetch-feedback`` (``course_learner.cli``, the
+learners' own ``course``). Run from the repository root or from ``assignments/``.
 
 Exit codes: 0 success; 1 a check failed, or some submissions could not be graded because of a
 grading error; 2 bad usage or bad input (a clear message on stderr); 3 the environment is not
@@ -22,6 +23,8 @@ import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from course_learner.cli import add_learner_commands
 
 from autograder.config import ConfigError, Course, CourseNotFound, repo_root
 
@@ -315,49 +318,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# -- learner commands -----------------------------------------------------------------------------
-def _cmd_submit(args: argparse.Namespace) -> int:
-    from autograder.publish.exchange import ExchangeError, submit
-
-    try:
-        log = submit(args.assignment, Path.cwd(), args.learner)
-    except ExchangeError as exc:
-        return _fail(str(exc), EXIT_FAILED)
-    print(log.strip() or f"submitted {args.assignment}")
-    return EXIT_OK
-
-
-def _cmd_fetch_feedback(args: argparse.Namespace) -> int:
-    from autograder.publish.exchange import ExchangeError, fetch_feedback
-
-    try:
-        files = fetch_feedback(args.assignment, Path.cwd(), args.learner)
-    except ExchangeError as exc:
-        return _fail(str(exc), EXIT_FAILED)
-    if not files:
-        return _fail(f"no feedback for {args.assignment} yet", EXIT_FAILED)
-    for f in files:
-        print(f)
-    return EXIT_OK
-
-
-def _cmd_check(args: argparse.Namespace) -> int:
-    from autograder.grading.self_check import check_notebook
-    from autograder.sandbox.bubblewrap import SandboxUnavailable
-
-    path = Path(args.notebook)
-    try:
-        report = check_notebook(
-            path.resolve(), sandbox=not args.no_sandbox, cell_timeout=args.timeout
-        )
-    except ValueError as exc:
-        return _fail(f"cannot check {path}: {exc}", EXIT_USAGE)
-    except SandboxUnavailable as exc:
-        return _fail(
-            f"{exc}\n(on your own machine you may run `course check --no-sandbox {path}`)", EXIT_ENV
-        )
-    print(report.format())
-    return EXIT_OK if report.ok else EXIT_FAILED
+# -- learner commands: course_learner's (the learners' own distribution), shared ---------------
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -446,23 +407,9 @@ def build_parser() -> argparse.ArgumentParser:
     json_flag(p)
     p.set_defaults(func=_cmd_export)
 
-    p = command("check", help="(learners) run a notebook like the grader, report visible tests")
-    p.add_argument("notebook")
-    p.add_argument(
-        "--no-sandbox", action="store_true", help="run the kernel unsandboxed (your own machine)"
-    )
-    p.add_argument("--timeout", type=float, default=30, help="seconds per cell (default 30)")
-    p.set_defaults(func=_cmd_check)
-
-    p = command("submit", help="(learners) submit <assignment>/ from this folder to the exchange")
-    p.add_argument("assignment")
-    p.add_argument("--learner", help="your learner id (default: $JUPYTERHUB_USER or login name)")
-    p.set_defaults(func=_cmd_submit)
-
-    p = command("fetch-feedback", help="(learners) fetch your feedback into <assignment>/feedback/")
-    p.add_argument("assignment")
-    p.add_argument("--learner", help="your learner id (default: $JUPYTERHUB_USER or login name)")
-    p.set_defaults(func=_cmd_fetch_feedback)
+    # check, submit, fetch-feedback: the learner's commands (course_learner.cli, the learners'
+    # own distribution); here a check requires the sandbox unless --no-sandbox
+    add_learner_commands(sub, sandbox_default="required", parents=[common])
 
     p = command("sandbox", help="set up or check the grading sandbox")
     p.add_argument("action", choices=["setup", "check"])
