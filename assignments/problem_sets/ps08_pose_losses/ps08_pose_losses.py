@@ -16,9 +16,9 @@
 # # Problem set 8 — Pose losses and symmetry
 #
 # *Study group meetings of Friday 4 March 2022: [End-to-end orientation estimation (Lian et
-# al., 2022)](https://cryoem-study-group.github.io/course/book/meetings/2022-03-04-orientation-estimation.html), and Fridays 18 and 25 March 2022: [cryoAI, part I](https://cryoem-study-group.github.io/course/book/meetings/2022-03-18-cryoai-1.html) and
-# [part II](https://cryoem-study-group.github.io/course/book/meetings/2022-03-25-cryoai-2.html) (Levy et al., 2022); this problem set's [page in the
-# book](https://cryoem-study-group.github.io/course/book/problem-sets/ps08_pose_losses.html).*
+# al., 2022)]({book_url}/book/meetings/2022-03-04-orientation-estimation.html), and Fridays 18 and 25 March 2022: [cryoAI, part I]({book_url}/book/meetings/2022-03-18-cryoai-1.html) and
+# [part II]({book_url}/book/meetings/2022-03-25-cryoai-2.html) (Levy et al., 2022); this problem set's [page in the
+# book]({book_url}/book/problem-sets/ps08_pose_losses.html).*
 #
 # A network that predicts the orientation of a particle from its image is trained by a
 # *loss on rotations*: a number that says how far the predicted pose is from the true one,
@@ -39,7 +39,7 @@
 # * the symmetrised loss of §D.2 and the loss landscape for $C_n$ and $D_n$ symmetry, the
 #   meeting's question 5 (Part G).
 #
-# **Conventions** (the [book's conventions page](https://cryoem-study-group.github.io/course/book/conventions.html)): quaternions are
+# **Conventions** (the [book's conventions page]({book_url}/book/conventions.html)): quaternions are
 # scalar-first `[w, x, y, z]` (Hamilton product); rotations are *active*; a rotation
 # matrix left-multiplies column vectors of `xyz` coordinates (a batch of points stored as
 # rows, shape `(N, 3)`, is rotated with `points @ R.T`); angles are **radians**.
@@ -53,7 +53,7 @@
 # `.numpy()` inside), so that the gradient reaches the inputs.
 #
 # **How this is graded.** Each part ends with a cell of *visible tests*: run them as you
-# work, or run `course check ps08_pose_losses.ipynb` in a terminal. When you submit, the
+# work, or press **Validate** in the toolbar (see *Before you submit*). When you submit, the
 # grader runs your notebook in a sandbox, then calls your functions on random inputs drawn
 # for you — including the hard cases: angles of $10^{-9}$ rad, a prediction exactly on the
 # truth, raw (unnormalised) network outputs of either sign, float32 — and compares the
@@ -705,9 +705,14 @@ print("Part G: visible tests passed")
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md_26", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Before you submit
 #
-# Restart the kernel and run all cells (*Kernel → Restart & Run All*), then run
-# `course check ps08_pose_losses.ipynb` in a terminal: it runs your notebook the way the
-# grader does and reports the visible tests. If you like, plot the landscape of Part G:
-# $L_G(R_z(\phi)\,R_y(t), I)$ over $(\phi, t)$ for $C_4$ and $D_4$ — the minima, the ridges
-# between them, and how the highest ridges of $C_n$ stay at $\pi$ while those of $D_n$
-# come down.
+# Your notebook is `{launch_folder}/ps08_pose_losses/ps08_pose_losses.ipynb` in your home: the folder the book's
+# launch link made. Restart the kernel and run all cells (*Kernel → Restart Kernel and Run
+# All Cells…*), save, and press **Validate** in the notebook's toolbar: it runs your notebook
+# the way the grader does and reports the visible tests. Then open the **Assignments** tab
+# (*Nbgrader → Assignment List*): `ps08_pose_losses` is under *Downloaded assignments*; press **Submit**.
+# In a terminal the same is `cd ~/{launch_folder}`, then `course check ps08_pose_losses/ps08_pose_losses.ipynb`
+# and `course submit ps08_pose_losses`.
+#
+# If you like, plot the landscape of Part G: $L_G(R_z(\phi)\,R_y(t), I)$ over $(\phi, t)$
+# for $C_4$ and $D_4$ — the minima, the ridges between them, and how the highest ridges of
+# $C_n$ stay at $\pi$ while those of $D_n$ come down.
