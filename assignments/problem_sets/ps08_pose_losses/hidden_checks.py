@@ -843,7 +843,7 @@ PART_D = Part(
 
 # -- E: handedness, numerically -------------------------------------------------------------------
 
-FLIP = np.array([1.0, 1.0, -1.0])
+FLIP = (1.0, 1.0, -1.0)
 
 
 def general_rotations(rng: np.random.Generator, *shape: int) -> torch.Tensor:
