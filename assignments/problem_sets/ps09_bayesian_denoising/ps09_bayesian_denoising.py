@@ -40,8 +40,9 @@
 # `[0, 0]`, *not* shifted to the centre): a stationary image $x$ with spectrum $S$ has
 # $\mathbb E|X(k)|^2 = S(k)$ where $X$ = `fft2(x, norm="ortho")`. A Gamma distribution
 # $\mathrm{Gamma}(\alpha, \beta)$ has **shape** $\alpha$ and **rate** $\beta$: density
-# $\beta^\alpha \lambda^{\alpha-1} e^{-\beta\lambda}/\Gamma(\alpha)$, mean $\alpha/\beta$. Return
-# float64 arrays.
+# $\beta^\alpha \lambda^{\alpha-1} e^{-\beta\lambda}/\Gamma(\alpha)$, mean $\alpha/\beta$. Where
+# a function returns an array, return float64; where it returns a number, a Python float. The
+# spectra you are given are those of real images: symmetric, $S(k) = S(-k)$, and positive.
 #
 # **How this is graded.** Each part ends with a cell of *visible tests*: run them as you work, or
 # press **Validate** in the toolbar (see *Before you submit*). When you submit, the grader runs
@@ -84,11 +85,13 @@ def power_law_psd(shape, amplitude=1.0, exponent=2.0, k0=0.05):
 # $$ \mathbb E[X(k) \mid y] = \frac{S(k)}{S(k) + \sigma^2}\, Y(k), \qquad
 #    \operatorname{Var}[X(k) \mid y] = \frac{S(k)\,\sigma^2}{S(k) + \sigma^2}. $$
 #
-# 1. `wiener_filter(image, psd, noise_var)`: the posterior mean image $\mathbb E[x \mid y]$,
-#    shape `(H, W)`, real.
-# 2. `wiener_posterior_variance(psd, noise_var)`: the posterior variance of **one pixel**, a
-#    float. By Parseval (orthonormal DFT) it is the *mean* over the grid of the coefficients'
-#    posterior variances.
+# 1. `wiener_filter(image, psd, noise_var)`: the posterior mean image $\mathbb E[x \mid y]$, for
+#    an `image` and a `psd` of shape `(H, W)` and a positive float `noise_var`. Return the real
+#    part of the inverse transform: for a symmetric spectrum the result is real up to rounding.
+# 2. `wiener_posterior_variance(psd, noise_var)`: the posterior variance of a pixel, a float (the
+#    same for every pixel: the posterior is stationary). The posterior covariance is diagonal in
+#    the orthonormal DFT's basis, so each pixel's variance is the *mean* over the grid of the
+#    coefficients' posterior variances (its trace, by Parseval, divided by the number of pixels).
 
 
 # %% nbgrader={"grade": false, "grade_id": "wiener", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -130,7 +133,8 @@ print("Part A: visible tests passed")
 # spectrum $S$.
 #
 # `gaussian_fields(psd, n, seed)`: `n` independent such images, shape `(n, H, W)`, real float64,
-# drawn with `np.random.default_rng(seed)`. The grader does not compare your images with its own:
+# drawn with `np.random.default_rng(seed)` (how you draw the white noise from it is up to you; the
+# same seed should give the same images). The grader does not compare your images with its own:
 # it measures their average periodogram $\frac1n\sum_i |X_i(k)|^2$ against $S$, checks that they are
 # real and that different seeds give different images.
 
@@ -167,9 +171,13 @@ print("Part B: visible tests passed")
 #
 # a Gamma density again: the Gamma prior is *conjugate* to the Poisson likelihood.
 #
+# Two words are used twice here: `shape` and `rate` are the Gamma prior's parameters α and β (not
+# an array's shape, not the pixel's rate λ); "the rate" of a pixel is λ.
+#
 # 1. `gamma_posterior(counts, shape, rate, exposure)`: the posterior's shape and rate, a tuple of
-#    two float64 arrays of the counts' shape (`shape`, `rate` and `exposure` may be scalars or
-#    arrays that broadcast against `counts`).
+#    two float64 arrays, **both of the counts' shape** (the rate β + t too, although it does not
+#    depend on the counts). `shape`, `rate` and `exposure` may be scalars or arrays that broadcast
+#    against `counts` without adding dimensions; `counts` may be a scalar (then 0-d arrays).
 # 2. `gamma_posterior_mean(counts, shape, rate, exposure)` and
 #    `gamma_posterior_variance(counts, shape, rate, exposure)`: the posterior mean and variance of
 #    the rate, arrays of the counts' shape.
@@ -205,6 +213,9 @@ def gamma_posterior_variance(counts, shape, rate, exposure=1.0):
 # %% nbgrader={"grade": true, "grade_id": "test_gamma_posterior", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 _a, _b = gamma_posterior(np.array([0, 3]), 2.0, 1.0, 0.5)
 assert np.allclose(_a, [2.0, 5.0]) and np.allclose(_b, [1.5, 1.5])
+assert _a.shape == _b.shape == (2,) and _b.dtype == np.float64
+_a, _b = gamma_posterior(np.ones((2, 3)), np.array([1.0, 2.0, 3.0]), 1.0, np.full((2, 3), 2.0))
+assert _a.shape == _b.shape == (2, 3) and np.allclose(_a[0], [2.0, 3.0, 4.0])
 assert np.allclose(gamma_posterior_mean(3, 2.0, 1.0, 0.5), 5 / 1.5)
 assert np.allclose(gamma_posterior_variance(3, 2.0, 1.0, 0.5), 5 / 1.5**2)
 print("Part C: visible tests passed")
@@ -213,7 +224,8 @@ print("Part C: visible tests passed")
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md_04", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Part D — What would be Poisson, and what would be Gamma? ({points} points)
 #
-# The meeting's question 1, answered in the model of Part C. Set each variable to one of
+# The meeting's question (quoted at the top), answered in the model of Part C. Set each variable
+# to one of the strings below (exactly; the same string may answer more than one):
 #
 # * `"the counts given the rate"`
 # * `"the prior on the rate"`
@@ -254,7 +266,8 @@ print("Part D: your answers are among the choices")
 # $\mathbb E[\lambda] = \alpha/\beta$, $\operatorname{Var}[\lambda] = \alpha/\beta^2$.
 #
 # `marginal_moments()`: a SymPy `Matrix([mean, variance])` (shape `(2, 1)`) in the symbols `alpha`,
-# `beta`, `t` defined below. The grader compares your expressions exactly at random rational
+# `beta`, `t` defined below (positive symbols: use these, do not define your own, or SymPy treats
+# them as different symbols). The grader compares your expressions exactly at random rational
 # points.
 
 
@@ -276,6 +289,7 @@ def marginal_moments():
 _m = marginal_moments()
 assert isinstance(_m, sp.MatrixBase) and _m.shape == (2, 1)
 assert sp.simplify(_m[0].subs({alpha: 3, beta: 2, t: 1}) - sp.Rational(3, 2)) == 0
+assert sp.simplify(_m[1].subs({alpha: 3, beta: 2, t: 1}) - sp.Rational(9, 4)) == 0
 print("Part E: visible tests passed")
 
 
@@ -293,7 +307,8 @@ print("Part E: visible tests passed")
 #    counts vary no more than Poisson noise alone would and no Gamma prior fits: raise a
 #    `ValueError`.
 # 2. `poisson_gamma_denoise(counts, exposure)`: each pixel's posterior mean rate under the prior
-#    fitted to the same image, shape of `counts`.
+#    fitted to the same image, shape of `counts` (it raises the same `ValueError` when no prior
+#    fits; the grader gives it overdispersed counts). `exposure` is a positive float.
 
 
 # %% nbgrader={"grade": false, "grade_id": "empirical_bayes", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -328,26 +343,33 @@ except ValueError:
 else:
     raise AssertionError("counts without overdispersion must raise ValueError")
 assert poisson_gamma_denoise(_counts[:100].reshape(10, 10), 0.7).shape == (10, 10)
+# counts 0, 0, 1, 3 at exposure 1: m = 1, v = 1.5, so the prior is Gamma(2, 2)
+assert np.allclose(poisson_gamma_denoise(np.array([0, 0, 1, 3]), 1.0), [2 / 3, 2 / 3, 1.0, 5 / 3])
 print("Part F: visible tests passed")
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md_07", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Part G — Two denoisers on the same low-dose image ({points} points)
 #
-# A smooth rate image $\lambda$ (its logarithm a Gaussian field, Part B) recorded at exposure
-# $t$ gives counts $n \sim \mathrm{Poisson}(t\lambda)$. Three estimates of $\lambda$:
+# A smooth rate image $\lambda$ (the exponential of half a Gaussian field of Part B) recorded at
+# exposure $t$ gives counts $n \sim \mathrm{Poisson}(t\lambda)$. Three estimates of $\lambda$:
 #
 # * **raw**: $n / t$;
-# * **Wiener**: the Gaussian approximation of the Poisson noise. With $m$ = `counts.mean() / t`,
-#   the estimate is $m$ + `wiener_filter(counts / t - m, psd, m / t)`: the noise of $n/t$ has
-#   variance $\lambda/t \approx m/t$, and `psd` is the spectrum of the rate's fluctuation;
+# * **Wiener**: the Gaussian approximation of the Poisson noise. With $\bar\lambda$ =
+#   `counts.mean() / t` (the mean rate; not Part F's $m$, which is the mean count), the estimate
+#   is $\bar\lambda$ + `wiener_filter(counts / t - lam_bar, psd, lam_bar / t)`: the noise of
+#   $n/t$ has variance $\lambda/t \approx \bar\lambda/t$, and `psd` is the spectrum of the rate's
+#   fluctuation $\lambda - \bar\lambda$;
 # * **Poisson–Gamma**: `poisson_gamma_denoise(counts, t)` of Part F.
 #
 # `denoiser_errors(rates, counts, exposure, psd)`: the mean squared errors against the true
-# `rates`, a float64 array `[mse_raw, mse_wiener, mse_poisson_gamma]`.
+# `rates` — each the mean over the pixels of (estimate − rates)², no clipping of negative
+# estimates — a float64 array `[mse_raw, mse_wiener, mse_poisson_gamma]`.
 #
-# Then run it on the image below and set `BEST_DENOISER` to `"raw"`, `"wiener"` or
-# `"poisson-gamma"` (the one with the smallest error on it), and `WHY` to the reason, one of
+# Then run it on the image below (its `SCENE_RATE_PSD` is the periodogram of this image's own
+# fluctuation, an oracle a real experiment would have to estimate; its zero frequency is 0) and
+# set `BEST_DENOISER` to the string `"raw"`, `"wiener"` or `"poisson-gamma"` (the one with the
+# smallest error on it), and `WHY` to the reason, one of
 # `"it uses the correlations between neighbouring pixels"`,
 # `"it models the Poisson noise exactly"` or `"it makes no assumption"`.
 
@@ -387,7 +409,12 @@ WHY = "it uses the correlations between neighbouring pixels"
 _e = denoiser_errors(SCENE_RATES, SCENE_COUNTS, SCENE_EXPOSURE, SCENE_RATE_PSD)
 assert _e.shape == (3,) and np.all(_e > 0)
 print("errors [raw, wiener, poisson-gamma]:", _e.round(4))
-assert BEST_DENOISER in {"raw", "wiener", "poisson-gamma"}
+assert BEST_DENOISER == ["raw", "wiener", "poisson-gamma"][int(np.argmin(_e))]
+assert WHY in {
+    "it uses the correlations between neighbouring pixels",
+    "it models the Poisson noise exactly",
+    "it makes no assumption",
+}
 print("Part G: visible tests passed")
 
 
