@@ -170,3 +170,43 @@ def test_another_correct_solution_earns_full_marks(another_solution: dict, seed:
         result = plan.evaluate(answer_in_namespace(plan.requests, another_solution))
         for check in result.checks:
             assert check.passed == check.total, (part.grade_id, check.title, check.lines)
+
+
+WRONG_BACKWARD = """
+class _Square(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, d):
+        ctx.save_for_backward(d)
+        return d * d
+
+    @staticmethod
+    def backward(ctx, g):
+        (d,) = ctx.saved_tensors
+        return 3 * g * d  # 2 g d is right
+
+
+def quat_smooth_loss(q_pred, q_true):
+    d = (normalize_quat(q_pred) * normalize_quat(q_true)).sum(-1)
+    return 1 - _Square.apply(d)
+"""
+
+
+@pytest.mark.parametrize("seed", SEEDS[:3])
+def test_a_gradient_that_is_not_the_functions_is_caught_by_finite_differences(seed: int) -> None:
+    """Right values, a hand-written backward that is wrong: only the gradient check fails, and
+    says that autograd disagrees with finite differences of the learner's own function."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        namespace = solution_namespace(PS)
+        exec(compile(WRONG_BACKWARD, "<wrong backward>", "exec"), namespace)
+    part = next(p for p in parts() if p.grade_id == "test_geodesic")
+    plan = plan_part(part, 1.0, np.random.default_rng(part_seed("backward", str(seed), "B")))
+    result = plan.evaluate(answer_in_namespace(plan.requests, namespace))
+    failing = {c.title: c for c in result.checks if c.passed < c.total}
+    assert list(failing) == ["gradient of `quat_smooth_loss`"]
+    # the case on the truth (a zero gradient either way) passes; the others fail
+    assert failing["gradient of `quat_smooth_loss`"].passed == 1
+    assert (
+        "finite differences of your own function"
+        in failing["gradient of `quat_smooth_loss`"].lines[0]
+    )

@@ -7,12 +7,14 @@ Everything is judged here, against ``reference_impl.pose_losses`` evaluated in f
   outputs (quaternions of norm 0.3–3, either sign) where a unit quaternion is expected, angles
   of 1e-9 rad (where ``arccos`` returns 0), a prediction exactly on the truth, angles near π,
   broadcasting batches and float32 (which must stay float32);
-* gradients: ``vjp`` requests return the learner's output and the gradient autograd computes
-  through their code for a random cotangent (a random weight on each output), in float64 at
-  random points away from the kinks (θ = 0 and π for the geodesic loss, the ridges of the
-  symmetrised loss), compared with the reference's gradient. For the symmetrised loss, whose
-  inputs are matrices and whose value off SO(3) depends on the formula, only the component
-  tangent to SO(3) is compared: ``vee(R̂ᵀ G − Gᵀ R̂)``, the derivative along ``R̂ [u]ₓ``;
+* gradients, in float64 at random points away from the kinks (θ = 0 and π for the geodesic loss,
+  the ridges of the symmetrised loss): a ``vjp`` request returns the learner's output and the
+  gradient autograd computes through their code for a random cotangent (a random weight on each
+  output); its derivative along random directions must agree with five-point finite
+  differences of the learner's own function (what ``gradcheck`` checks) and of the reference
+  (the truth), both computed from values at the stencil's points. For the symmetrised loss,
+  whose inputs are matrices and whose value off SO(3) depends on the formula, the stencil
+  follows SO(3), R exp(t [u]ₓ): only the derivative along ``R [u]ₓ`` is compared;
 * symbolic answers (Part F) by exact evaluation at random rational points (``sympy_equal``);
   the Euler angles of ``F R F`` are judged by the matrix they give, so every correct triple
   scores;
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,11 +34,14 @@ import torch
 
 from autograder.checks import (
     Case,
+    CheckResult,
     FunctionCheck,
     Mistake,
     Part,
     ValueCheck,
     allclose,
+    decode_answers,
+    hidden_failures,
     rational_points,
     rebuild_sympy,
     sympy_equal,
@@ -207,21 +213,35 @@ def integer() -> Callable[..., str | None]:
 
 
 # -- gradients ------------------------------------------------------------------------------------
+#
+# A gradient case is one probe: the learner's function is asked for the gradient autograd computes
+# (a ``vjp`` request: the output and the gradient of ⟨c, f(x)⟩ for a random cotangent c) and for
+# its values at the points of a five-point stencil x + s h v, s = ±1, ±2, along a few random
+# directions v. Everything is float64. The directional derivative ⟨∇, v⟩ from autograd must
+# agree with the finite difference (−φ(2h) + 8φ(h) − 8φ(−h) + φ(−2h)) / 12h of the learner's OWN
+# function, φ(t) = ⟨c, f(x + t v)⟩ — what ``torch.autograd.gradcheck`` checks in the visible tests
+# — and with the same finite difference of the reference's, computed here: the truth. With
+# ``on_rotations`` the inputs are rotations and the stencil follows SO(3), x exp(t [u]ₓ): the
+# directional derivative is then u · vee(xᵀ∇ − ∇ᵀx), what every formula that is right on SO(3)
+# agrees on, whatever it does off it.
+
+FD_STEP = 1e-4
+FD_STENCIL = ((-2, 1.0), (-1, -8.0), (1, 8.0), (2, -1.0))  # (s, weight) / 12h
+FD_DIRECTIONS = 3
 
 
-def reference_vjp(
-    fn: Callable[..., torch.Tensor], args: Sequence[Any], wrt: Sequence[int], cotangent: Any
-) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The reference's output and gradients of ``⟨cotangent, output⟩``, in float64."""
-    inputs = [
-        a.to(F64) if isinstance(a, torch.Tensor) and a.is_floating_point() else a for a in args
-    ]
-    for i in wrt:
-        inputs[i] = inputs[i].detach().clone().requires_grad_(True)
-    out = fn(*inputs)
-    cot = torch.as_tensor(cotangent, dtype=F64)
-    grads = torch.autograd.grad((out * cot).sum(), [inputs[i] for i in wrt])
-    return out.detach().numpy(), [g.numpy() for g in grads]
+def hat(u: np.ndarray) -> np.ndarray:
+    """[u]ₓ, the cross-product matrix of u (..., 3) → (..., 3, 3)."""
+    z = np.zeros(u.shape[:-1])
+    x, y, w = u[..., 0], u[..., 1], u[..., 2]
+    return np.stack([z, -w, y, w, z, -x, -y, x, z], -1).reshape(*u.shape[:-1], 3, 3)
+
+
+def along_rotations(R: np.ndarray, u: np.ndarray, t: float) -> np.ndarray:
+    """R exp(t [u]ₓ) for unit axes u (Rodrigues' formula): the curve through R along R [u]ₓ."""
+    K = hat(u)
+    E = np.eye(3) + math.sin(t) * K + (1 - math.cos(t)) * (K @ K)
+    return R @ E
 
 
 def tangent_part(grad: np.ndarray, R: np.ndarray) -> np.ndarray:
@@ -239,51 +259,202 @@ NO_GRADIENT = (
     "no gradient reached the input: something in your function is not differentiable by "
     "autograd (NumPy, .item(), .detach(), .numpy(), or a new tensor built from numbers)"
 )
+NOT_YOUR_FUNCTION = (
+    "autograd's gradient of `{fn}` disagrees with finite differences of your own function "
+    "(float64): an operation autograd does not follow — .detach(), NumPy, torch.no_grad(), "
+    "a tensor rebuilt from numbers — or a hand-written backward"
+)
 
 
-def gradient_matches(
-    reference: Callable[..., torch.Tensor],
-    names: Sequence[str],
-    wrt: Sequence[int] = (0,),
-    rtol: float = 1e-7,
-    atol: float = 1e-10,
-    on_rotations: bool = False,
-) -> Callable[..., str | None]:
-    """A ``vjp`` answer: the output (float64) and the gradients for the arguments ``wrt``, against
-    the reference's. With ``on_rotations`` only the part tangent to SO(3) is compared."""
+@dataclass(frozen=True)
+class Probe:
+    """One gradient case: the arguments (float64), the cotangent, and the stencil's directions
+    (tensors shaped like the first argument, or unit axes (..., 3) ``on_rotations``)."""
 
-    def compare(value: Any, expected: Any, case: Case) -> str | None:
-        if not isinstance(value, dict) or not {"out", "grads", "dtype"} <= set(value):
-            return "did not answer the gradient request"
-        out, grads = reference_vjp(reference, case.args, wrt, case.key[-1])
-        problem = close(1e-9, 1e-12)(value["out"], out, case)
-        if problem:
-            return f"value: {problem}"
-        mine_all = value["grads"]
-        if not isinstance(mine_all, list) or len(mine_all) != len(grads):
-            return "did not answer the gradient request"
-        for i, (mine, ref) in enumerate(zip(mine_all, grads, strict=True)):
-            name = names[wrt[i]]
-            if mine is None:
-                return NO_GRADIENT
-            arr, problem = as_numbers(mine)
-            if arr is None:
-                return f"gradient for `{name}`: {problem}"
-            if arr.shape != ref.shape:
-                return f"the gradient for `{name}` has shape {arr.shape}, not {ref.shape}"
-            if not np.all(np.isfinite(arr)):
-                return f"the gradient for `{name}` holds NaN or infinity"
-            a, b = arr.astype(np.float64), ref
-            if on_rotations:
-                R = np.asarray(case.args[wrt[i]], dtype=np.float64)
-                a, b = tangent_part(a, R), tangent_part(b, R)
-            err = float(np.abs(a - b).max(initial=0.0))
-            scale = float(np.abs(b).max(initial=0.0))
-            if err > rtol * scale + atol:
-                return f"wrong gradient for `{name}` (largest error {err:.2g}, {err / max(scale, 1e-300):.2g} of its size)"
-        return None
+    case: Case
+    cotangent: torch.Tensor
+    directions: list[np.ndarray]
+    on_rotations: bool
 
-    return compare
+    def point(self, direction: np.ndarray, t: float) -> torch.Tensor:
+        x = np.asarray(self.case.args[0], dtype=np.float64)
+        moved = along_rotations(x, direction, t) if self.on_rotations else x + t * direction
+        return torch.tensor(moved, dtype=F64)
+
+    def stencil(self) -> list[Case]:
+        """The cases at x + s h v for every direction and stencil point, in order."""
+        rest = self.case.args[1:]
+        return [
+            Case((self.point(v, s * FD_STEP), *rest))
+            for v in self.directions
+            for s, _ in FD_STENCIL
+        ]
+
+    def derivative(self, grad: np.ndarray, direction: np.ndarray) -> float:
+        """⟨∇, v⟩ — along R [u]ₓ ``on_rotations``."""
+        if self.on_rotations:
+            x = np.asarray(self.case.args[0], dtype=np.float64)
+            return float((tangent_part(grad, x) * direction).sum())
+        return float((grad * direction).sum())
+
+    def finite_differences(self, values: Sequence[np.ndarray]) -> list[float]:
+        """The five-point derivative of ⟨c, f⟩ along each direction, from the stencil's values."""
+        c = self.cotangent.numpy()
+        out = []
+        for k in range(len(self.directions)):
+            phi = [float((np.asarray(v, dtype=np.float64) * c).sum()) for v in values[4 * k :][:4]]
+            out.append(
+                sum(w * p for (_, w), p in zip(FD_STENCIL, phi, strict=True)) / (12 * FD_STEP)
+            )
+        return out
+
+
+def draw_directions(
+    rng: np.random.Generator, x: torch.Tensor, on_rotations: bool
+) -> list[np.ndarray]:
+    """Random directions of unit length per batch element: axes (..., 3) ``on_rotations``, else
+    tensors shaped like ``x`` (normalised over the last axis, or the last two for matrices)."""
+    out = []
+    for _ in range(FD_DIRECTIONS):
+        if on_rotations:
+            u = rng.normal(size=x.shape[:-2] + (3,))
+            out.append(u / np.linalg.norm(u, axis=-1, keepdims=True))
+        else:
+            v = rng.normal(size=tuple(x.shape))
+            axes = (-2, -1) if x.shape[-2:] == (3, 3) else (-1,)
+            out.append(v / np.sqrt((v * v).sum(axis=axes, keepdims=True)))
+    return out
+
+
+def _accept(value: Any, expected: Any, case: Case) -> str | None:
+    return None  # the plans below only carry requests; GradientProbe judges the answers
+
+
+@dataclass(frozen=True)
+class GradientProbe:
+    """The gradient of ``function`` (for its first argument) on ``cases(rng)`` — float64 cases
+    whose key ends with the cotangent — judged against finite differences of the learner's own
+    function and of ``reference``, along ``FD_DIRECTIONS`` random directions per case; the value
+    at the case itself against the reference too."""
+
+    function: str
+    cases: Callable[[np.random.Generator], list[Case]]
+    reference: Callable[..., torch.Tensor]
+    names: Sequence[str]
+    weight: float = 1.0
+    on_rotations: bool = False
+
+    @property
+    def title(self) -> str:
+        return f"gradient of `{self.function}`"
+
+    def plan(self, rng: np.random.Generator) -> GradientPlan:
+        cases = list(self.cases(rng))
+        probes = [
+            Probe(
+                c, c.key[-1], draw_directions(rng, c.args[0], self.on_rotations), self.on_rotations
+            )
+            for c in cases
+        ]
+        # the requests are FunctionCheck's: one vjp per case, then every case's stencil
+        vjp = FunctionCheck(
+            self.function,
+            lambda _: cases,
+            None,
+            _accept,
+            mode="vjp",
+            extra=lambda case: {"wrt": [0], "cotangent": case.key[-1]},
+        ).plan(rng)
+        calls = [
+            FunctionCheck(self.function, lambda _, p=p: p.stencil(), None, _accept).plan(rng)
+            for p in probes
+        ]
+        requests = vjp.requests + [r for plan in calls for r in plan.requests]
+        return GradientPlan(self, probes, requests)
+
+
+@dataclass
+class GradientPlan:
+    check: GradientProbe
+    probes: list[Probe]
+    requests: list[dict[str, Any]]
+
+    def evaluate(self, answers: Sequence[dict[str, Any] | None]) -> CheckResult:
+        chk = self.check
+        res = CheckResult(chk.title, 0, len(self.probes), chk.weight)
+        failed: list[str] = []
+        per = 4 * FD_DIRECTIONS
+        n = len(self.probes)
+        for i, probe in enumerate(self.probes):
+            stencil = answers[n + i * per : n + (i + 1) * per]
+            values, reason = decode_answers([answers[i], *stencil])
+            if reason is None:
+                try:
+                    reason = judge_gradient(chk, probe, values[0], values[1:])
+                except Exception as exc:  # an answer of the wrong shape or type
+                    reason = f"returned something that could not be checked ({type(exc).__name__})"
+            if reason is None:
+                res.passed += 1
+            else:
+                failed.append(reason)
+        res.lines += hidden_failures(failed)
+        return res
+
+
+def reference_values(fn: Callable[..., torch.Tensor], args: Sequence[Any]) -> np.ndarray:
+    with torch.no_grad():
+        return np.asarray(fn(*args), dtype=np.float64)
+
+
+def judge_gradient(
+    chk: GradientProbe, probe: Probe, answer: Any, stencil: Sequence[Any]
+) -> str | None:
+    """None when the learner's value, gradient and stencil values are right (see above)."""
+    case = probe.case
+    if not isinstance(answer, dict) or not {"out", "grads", "dtype"} <= set(answer):
+        return "did not answer the gradient request"
+    out = reference_values(chk.reference, case.args)
+    problem = close(1e-9, 1e-12)(answer["out"], out, case)
+    if problem:
+        return f"value: {problem}"
+    name = chk.names[0]
+    grads = answer["grads"]
+    if not isinstance(grads, list) or len(grads) != 1:
+        return "did not answer the gradient request"
+    if grads[0] is None:
+        return NO_GRADIENT
+    grad, problem = as_numbers(grads[0])
+    if grad is None:
+        return f"gradient for `{name}`: {problem}"
+    shape = tuple(case.args[0].shape)
+    if grad.shape != shape:
+        return f"the gradient for `{name}` has shape {grad.shape}, not {shape}"
+    if not np.all(np.isfinite(grad)):
+        return f"the gradient for `{name}` holds NaN or infinity"
+    mine = []
+    for value in stencil:
+        arr, problem = as_numbers(value)
+        if arr is None:
+            return f"at a point near the case: {problem}"
+        if arr.shape != out.shape:
+            return f"at a point near the case: returned shape {arr.shape}, not {out.shape}"
+        mine.append(arr)
+    truth = probe.finite_differences(
+        [reference_values(chk.reference, c.args) for c in probe.stencil()]
+    )
+    theirs = probe.finite_differences(mine)
+    autograd = [probe.derivative(grad.astype(np.float64), v) for v in probe.directions]
+    tol = 1e-6 * max(abs(t) for t in truth) + 1e-8
+    if any(abs(a - f) > tol for a, f in zip(autograd, theirs, strict=True)):
+        return NOT_YOUR_FUNCTION.format(fn=chk.function)
+    err = max(abs(a - t) for a, t in zip(autograd, truth, strict=True))
+    if err > tol:
+        scale = max(abs(t) for t in truth)
+        return (
+            f"wrong gradient for `{name}` (largest error {err:.2g} along a random direction, "
+            f"{err / max(scale, 1e-300):.2g} of its size)"
+        )
+    return None
 
 
 def gradient_check(
@@ -293,19 +464,10 @@ def gradient_check(
     names: Sequence[str],
     weight: float = 1.0,
     on_rotations: bool = False,
-) -> FunctionCheck:
-    """Ask for ``fn``'s output and its gradient for the first argument, per case (the case's key
-    ends with the cotangent)."""
-    return FunctionCheck(
-        fn,
-        cases,
-        None,
-        gradient_matches(reference, names, on_rotations=on_rotations),
-        weight=weight,
-        title=f"gradient of `{fn}`",
-        mode="vjp",
-        extra=lambda case: {"wrt": [0], "cotangent": case.key[-1]},
-    )
+) -> GradientProbe:
+    """``fn``'s gradient for its first argument, per case (the case's key ends with the
+    cotangent), against finite differences in float64."""
+    return GradientProbe(fn, cases, reference, names, weight, on_rotations)
 
 
 def with_cotangent(

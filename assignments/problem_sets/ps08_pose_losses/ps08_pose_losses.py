@@ -57,9 +57,12 @@
 # grader runs your notebook in a sandbox, then calls your functions on random inputs drawn
 # for you — including the hard cases: angles of $10^{-9}$ rad, a prediction exactly on the
 # truth, raw (unnormalised) network outputs of either sign, float32 — and compares the
-# answers, **and the gradients autograd computes through your code** (in float64, at
-# random points, with a random weight on each output), with a reference implementation
-# outside your kernel. Points per part are the fraction of those cases you get right; the
+# answers with a reference implementation outside your kernel. It also checks **the
+# gradients autograd computes through your code**, in float64, at random points, with a
+# random weight on each output: along a few random directions, the derivative from your
+# gradient must agree with finite differences of your own function's values (as
+# `torch.autograd.gradcheck` in the visible tests) and of the reference's. Points per
+# part are the fraction of those cases you get right; the
 # feedback names common mistakes when it recognises them. Keep the function names and
 # signatures; add cells of your own if you like. NumPy, SymPy, PyTorch and matplotlib are
 # available (SciPy is not).
@@ -614,7 +617,9 @@ print("Part F: visible tests passed")
 # 2. `symmetrized_geodesic_loss(R_pred, R_true, group)`: $L_G$, shapes `(..., 3, 3)`,
 #    `(..., 3, 3)` and `(G, 3, 3)` (the group, in the poses' dtype) → `(...)`; use the given
 #    `rotation_angle`. The minimum is differentiable except on the *ridges* where two
-#    elements of the group tie; the gradient is checked away from them.
+#    elements of the group tie; the gradient is checked away from them, and only along
+#    rotations (at the points $\hat R \exp(t[u]_\times)$): off SO(3) your formula may
+#    differ from the reference's.
 # 3. The landscape. $L_G$ is zero at the $\lvert G\rvert$ poses $R g$ and rises between
 #    them; how high? `largest_symmetrized_loss(kind, n)` returns $\max_{\hat R} \min_{g
 #    \in G} d_\angle(\hat R, g)$, the highest point of the landscape, for `kind` `"C"` or
