@@ -33,20 +33,24 @@ import sympy
 import torch
 
 from autograder.checks import (
+    Call,
     Case,
     CheckResult,
+    DecodeError,
     FunctionCheck,
     Mistake,
     Part,
+    SympyTree,
     ValueCheck,
+    Vjp,
     allclose,
     decode_answers,
     hidden_failures,
     rational_points,
     rebuild_sympy,
     sympy_equal,
+    to_wire,
 )
-from autograder.harness.in_kernel import DecodeError, SympyTree
 from reference_impl import pose_losses as PL
 from reference_impl import quaternion as Q
 
@@ -326,10 +330,6 @@ def draw_directions(
     return out
 
 
-def _accept(value: Any, expected: Any, case: Case) -> str | None:
-    return None  # the plans below only carry requests; GradientProbe judges the answers
-
-
 @dataclass(frozen=True)
 class GradientProbe:
     """The gradient of ``function`` (for its first argument) on ``cases(rng)`` — float64 cases
@@ -356,20 +356,9 @@ class GradientProbe:
             )
             for c in cases
         ]
-        # the requests are FunctionCheck's: one vjp per case, then every case's stencil
-        vjp = FunctionCheck(
-            self.function,
-            lambda _: cases,
-            None,
-            _accept,
-            mode="vjp",
-            extra=lambda case: {"wrt": [0], "cotangent": case.key[-1]},
-        ).plan(rng)
-        calls = [
-            FunctionCheck(self.function, lambda _, p=p: p.stencil(), None, _accept).plan(rng)
-            for p in probes
-        ]
-        requests = vjp.requests + [r for plan in calls for r in plan.requests]
+        # one vjp per case, then every case's stencil
+        requests = [to_wire(Vjp(self.function, c.args, [0], c.key[-1])) for c in cases]
+        requests += [to_wire(Call(self.function, c.args)) for p in probes for c in p.stencil()]
         return GradientPlan(self, probes, requests)
 
 
