@@ -9,6 +9,9 @@ sandbox.
   ``√(max(0, G − 2λ_max)/Σw)``, whose cancellation leaves up to ≈ 3√(ε G/Σw) for an exact fit
   (≈ 1e-7 × the coordinates' spread); the check's tolerance is fair to it at protein-sized and
   far larger coordinates, and still refuses a wrong or unclipped answer.
+* The mistakes the text now warns about are refused and named: the reflection fixed on the
+  largest singular direction (Part A, mirror images only), the scales used as variances and ν
+  in the prior of M (Part G, at ν ≠ 1 only).
 """
 
 from __future__ import annotations
@@ -126,3 +129,46 @@ def test_the_graders_cases_accept_the_eigenvalue_form(seed: int) -> None:
         if expected > 1e-3 and abs(expected - 1) > 1e-2:
             assert hc._rmsd_compare(expected**2, expected, case) is not None
             assert hc._rmsd_compare(hc._rmsd_single_eigenvalue(*case.args), expected, case)
+
+
+# -- the mistakes the text now warns about are refused and named ---------------------------------
+
+
+def _mistake(check, name: str):
+    return next(m for m in check.mistakes if m.name == name)
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_the_reflection_fixed_on_the_wrong_axis_fails_on_mirror_images_and_is_named(
+    seed: int,
+) -> None:
+    """diag(d, 1, 1) gives up the largest singular direction: wrong exactly when d = −1."""
+    hc = hidden_checks()
+    check = hc.PART_A.checks[0]
+    mistake = _mistake(check, "reflection fixed on the wrong singular direction")
+    for case in check.cases(np.random.default_rng(seed)):
+        wrong = mistake.answer(*case.args)
+        if case.key == ("mirror",):
+            assert check.compare(wrong, check.expected(*case.args), case) is not None
+            assert check.diagnose(wrong, wrong, case) is None
+        elif not case.visible:  # a rigid pair: d = +1, nothing to fix
+            assert check.compare(wrong, check.expected(*case.args), case) is None
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_scales_as_variances_and_nu_in_the_prior_are_refused(seed: int) -> None:
+    """The Part G text says sᵢ is a scale (not a variance) and ν is the likelihood's only."""
+    hc = hidden_checks()
+    check = hc.PART_G.checks[0]
+    variances = _mistake(check, "scales used as variances")
+    nu_prior = _mistake(check, "ν in the prior of M")
+    for case in check.cases(np.random.default_rng(seed)):
+        expected = check.expected(*case.args, **case.kwargs)
+        assert check.compare(variances.answer(*case.args, **case.kwargs), expected, case)
+        wrong = nu_prior.answer(*case.args, **case.kwargs)
+        if case.kwargs["nu"] == 1.0:
+            assert check.compare(wrong, expected, case) is None  # the same prior at ν = 1
+        else:
+            assert check.compare(wrong, expected, case) is not None

@@ -214,14 +214,20 @@ def number(rtol=1e-6, atol=0.0):
 # -- A: Kabsch -----------------------------------------------------------------------------------
 
 
-def _kabsch_variant(P, Q, w=None, fix=True, centre=True, transpose=False, weighted=True):
+def _kabsch_variant(
+    P, Q, w=None, fix=True, centre=True, transpose=False, weighted=True, flip_axis=2
+):
+    """Kabsch with one mistake; ``flip_axis``: the singular direction given up when d = −1
+    (2, the smallest singular value's, is right)."""
     P, Q = np.asarray(P, float), np.asarray(Q, float)
     w = np.ones(len(P)) if (w is None or not weighted) else np.asarray(w, float)
     pbar, qbar = w @ P / w.sum(), w @ Q / w.sum()
     Pc, Qc = (P - pbar, Q - qbar) if centre else (P, Q)
     U, _, Vt = np.linalg.svd((w[:, None] * Pc).T @ Qc)
     d = np.sign(np.linalg.det(Vt.T @ U.T)) if fix else 1.0
-    R = Vt.T @ np.diag([1.0, 1.0, d]) @ U.T
+    D = np.ones(3)
+    D[flip_axis] = d
+    R = Vt.T @ np.diag(D) @ U.T
     if transpose:
         R = R.T
     return R, qbar - R @ pbar
@@ -256,6 +262,14 @@ PART_A = Part(
                     "reflection, not a rotation. Use R = V diag(1, 1, d) Uᵀ with "
                     "d = sign det(V Uᵀ).",
                     lambda *a: _kabsch_variant(*a, fix=False),
+                ),
+                Mistake(
+                    "reflection fixed on the wrong singular direction",
+                    "Your R flips the direction of the largest singular value when "
+                    "det(V Uᵀ) = −1: that gives up the most, not the least. NumPy's svd returns "
+                    "the singular values in descending order, so the smallest is the last: "
+                    "R = V diag(1, 1, d) Uᵀ.",
+                    lambda *a: _kabsch_variant(*a, flip_axis=0),
                 ),
                 Mistake(
                     "rotation transposed (maps Q onto P)",
@@ -871,9 +885,12 @@ def _log_joint_variant(
     no_t_prior=False,
     nu_one=False,
     no_scale_prior=False,
+    variances=False,
+    nu_in_prior=False,
 ):
+    prior_nu = nu if nu_in_prior else 1.0
     nu = 1.0 if nu_one else nu
-    s = scales[:, None]
+    s = scales[:, None].sqrt() if variances else scales[:, None]
     mean2 = M @ R + t if rows else M @ R.T + t
     if gaussian:
         lik = torch.distributions.Normal(M, s).log_prob(X1).sum()
@@ -882,7 +899,7 @@ def _log_joint_variant(
         lik = _log_t(X1, M, s, nu).sum() + _log_t(X2, mean2, s, nu).sum()
         if no_log_scale:
             lik = lik + 6 * torch.log(scales).sum()
-    prior = _log_t(M, torch.zeros_like(M), torch.full_like(M, 3.0), 1.0).sum()
+    prior = _log_t(M, torch.zeros_like(M), torch.full_like(M, 3.0), prior_nu).sum()
     if not no_scale_prior:
         prior = prior + (0.5 * np.log(2 / np.pi) - scales**2 / 2).sum()
     if not no_t_prior:
@@ -951,6 +968,18 @@ PART_G = Part(
                     "Your answer is right for ν = 1 only: use the argument nu in the likelihood "
                     "(the prior of M keeps ν = 1).",
                     _variant(nu_one=True),
+                ),
+                Mistake(
+                    "ν in the prior of M",
+                    "Your prior of M has ν degrees of freedom: ν belongs to the two likelihood "
+                    "terms only, and M_ij ~ t₁(0, 3), a Cauchy, whatever ν is.",
+                    _variant(nu_in_prior=True),
+                ),
+                Mistake(
+                    "scales used as variances",
+                    "Your Student-t scale is √sᵢ: sᵢ is a scale in Å, like a standard "
+                    "deviation (the counterpart of √U_ii), and enters as (x − μ)/sᵢ and −log sᵢ.",
+                    _variant(variances=True),
                 ),
             ],
         )
