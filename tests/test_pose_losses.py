@@ -91,6 +91,28 @@ def test_acos_form_agrees_at_moderate_angles_and_loses_tiny_ones() -> None:
     np.testing.assert_allclose(PL.quat_geodesic_loss(tiny, ident), 1e-9, rtol=1e-7)
 
 
+@settings(max_examples=40, deadline=None)
+@given(seeds(), st.floats(1e-10, 1e-7))
+def test_squared_losses_keep_their_relative_accuracy_at_tiny_angles(seed, angle) -> None:
+    """What problem set 8 grades at 1e-9 rad, relatively: the sign-free L2 loss and the smooth
+    loss equal their closed forms 4 sin²(θ/4) and sin²(θ/2) to 1e-6 relative, where the literal
+    ``2 − 2|d|`` and ``1 − d²`` return 0 or rounding noise. The pair is built with scipy (the
+    oracle) and θ measured by it on the very floats the losses see."""
+    rng = np.random.default_rng(seed)
+    q_true = haar_quats(rng, 1)
+    axis = rng.normal(size=3)
+    rel = Rotation.from_rotvec(angle * axis / np.linalg.norm(axis))
+    q_pred = scaled(rng, (rot(q_true) * rel).as_quat(scalar_first=True))
+    theta = float(angle_between(q_pred / np.linalg.norm(q_pred), q_true)[0])
+    a, b = torch.tensor(q_pred), torch.tensor(q_true)
+    signless, smooth = PL.quat_l2_loss_signless(a, b), PL.quat_smooth_loss(a, b)
+    np.testing.assert_allclose(signless, 4 * math.sin(theta / 4) ** 2, rtol=1e-6)
+    np.testing.assert_allclose(smooth, math.sin(theta / 2) ** 2, rtol=1e-6)
+    d = float((PL.normalize_quat(a) * PL.normalize_quat(b)).sum())
+    literal = 1 - d * d
+    assert abs(literal - math.sin(theta / 2) ** 2) > 0.5 * math.sin(theta / 2) ** 2 or angle > 1e-8
+
+
 def test_taylor_expansion_of_the_smooth_loss() -> None:
     """1 − ⟨q̂, q⟩² = θ²/4 − θ⁴/48 + O(θ⁶), read off the computed values."""
     theta = np.array([1e-3, 2e-3, 4e-3])

@@ -3,12 +3,18 @@
 * The reference implementation (``reference_impl.pose_losses``), answering through the same wire
   format as a learner's kernel, passes every check of every function it has.
 * A second correct solution, written differently from the notebook's wherever the notebook
-  leaves a choice — the angle from the relative quaternion, the smooth loss from the two chords,
+  leaves a choice — the sign-free L2 loss by aligning the sign of q first, the angle from the
+  relative quaternion, the smooth loss from the two chords,
   the chordal loss as a matrix norm, Gram–Schmidt by projection on the unnormalised a₁, the
   Euler angles (α, −β, γ) instead of (α + π, β, γ + π), the groups built from quaternions in
   another order, the symmetrised loss through an arccos of the trace — earns full marks: the
   checks grade the answer, not the construction (gradients only along SO(3) where the function
   is only defined there).
+* The forms the notebook rules out at tiny angles — ``2 − 2|⟨q̂, q⟩|`` for the sign-free L2 loss,
+  the literal ``1 − ⟨q̂, q⟩²`` for the smooth one — are right everywhere else and lose exactly
+  the cases at 1e-9 and 3e-9 rad (judged relatively, to ``TINY_RTOL``), where the feedback names
+  them; a stable form written otherwise (the squared vector part of the relative quaternion)
+  passes them.
 """
 
 from __future__ import annotations
@@ -35,8 +41,9 @@ def quat_l2_loss(q_pred, q_true):
 
 
 def quat_l2_loss_signless(q_pred, q_true):
-    d = (Fnn.normalize(q_pred, dim=-1) * Fnn.normalize(q_true, dim=-1)).sum(-1)
-    return 2 - 2 * d.abs()
+    a, b = Fnn.normalize(q_pred, dim=-1), Fnn.normalize(q_true, dim=-1)
+    s = torch.where((a * b).sum(-1, keepdim=True) < 0, -1.0, 1.0).to(a.dtype)
+    return ((a - s * b) ** 2).sum(-1)
 
 
 L2_SAME_ROTATION_MAX = 4
@@ -186,8 +193,9 @@ class _Square(torch.autograd.Function):
 
 
 def quat_smooth_loss(q_pred, q_true):
-    d = (normalize_quat(q_pred) * normalize_quat(q_true)).sum(-1)
-    return 1 - _Square.apply(d)
+    a, b = normalize_quat(q_pred), normalize_quat(q_true)
+    chord = torch.linalg.vector_norm(a - b, dim=-1)
+    return _Square.apply(chord) * ((a + b) ** 2).sum(-1) / 4
 """
 
 
@@ -210,3 +218,64 @@ def test_a_gradient_that_is_not_the_functions_is_caught_by_finite_differences(se
         "finite differences of your own function"
         in failing["gradient of `quat_smooth_loss`"].lines[0]
     )
+
+
+CANCELLING = """
+def quat_l2_loss_signless(q_pred, q_true):
+    d = (normalize_quat(q_pred) * normalize_quat(q_true)).sum(-1)
+    return 2 - 2 * d.abs()
+
+
+def quat_smooth_loss(q_pred, q_true):
+    d = (normalize_quat(q_pred) * normalize_quat(q_true)).sum(-1)
+    return 1 - d * d
+"""
+
+RELATIVE_QUATERNION = """
+def quat_smooth_loss(q_pred, q_true):
+    a, b = normalize_quat(q_pred), normalize_quat(q_true)
+    aw, av = a[..., :1], -a[..., 1:]
+    bw, bv = b[..., :1], b[..., 1:]
+    av, bv = torch.broadcast_tensors(av, bv)
+    v = aw * bv + bw * av + torch.linalg.cross(av, bv, dim=-1)  # the vector part of a* b
+    return (v * v).sum(-1)  # sin²(θ/2)
+"""
+
+
+CANCELS_SMOOTH = "1 − ⟨q̂, q⟩² written literally (cancels at tiny angles)"
+
+
+def _check(namespace: dict, grade_id: str, function: str, seed: int):
+    part = next(p for p in parts() if p.grade_id == grade_id)
+    check = next(c for c in part.checks if getattr(c, "function", None) == function)
+    plan = check.plan(np.random.default_rng(part_seed("tiny", str(seed), grade_id)))
+    return plan, plan.evaluate(answer_in_namespace(plan.requests, namespace))
+
+
+@pytest.mark.parametrize("seed", SEEDS[:4])
+def test_forms_that_cancel_lose_exactly_the_tiny_angles_and_are_named(seed: int) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        namespace = solution_namespace(PS)
+        exec(compile(CANCELLING, "<cancelling forms>", "exec"), namespace)
+    for grade_id, function, name in (
+        ("test_l2", "quat_l2_loss_signless", "2 − 2|⟨q̂, q⟩| (cancels at tiny angles)"),
+        ("test_geodesic", "quat_smooth_loss", CANCELS_SMOOTH),
+    ):
+        plan, result = _check(namespace, grade_id, function, seed)
+        tiny = sum(
+            "tiny" in (case.key if isinstance(case.key, tuple) else ()) for case in plan.cases
+        )
+        assert tiny == 3  # the visible 1e-9 about z, and 1e-9 and 3e-9 about random axes
+        assert result.total - result.passed == tiny, (function, result.lines)
+        assert result.diagnosis is not None and result.diagnosis.name == name
+
+
+@pytest.mark.parametrize("seed", SEEDS[:4])
+def test_a_stable_form_written_otherwise_passes_the_tiny_angles(seed: int) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        namespace = solution_namespace(PS)
+        exec(compile(RELATIVE_QUATERNION, "<relative quaternion>", "exec"), namespace)
+    _, result = _check(namespace, "test_geodesic", "quat_smooth_loss", seed)
+    assert result.passed == result.total, result.lines

@@ -38,6 +38,15 @@ MUTANTS = [
         {A: "L2 without the minimum over ±q"},
     ),
     Mutant(
+        "signless_two_minus_two_abs_d",
+        "l2",
+        "def quat_l2_loss_signless(q_pred, q_true):\n"
+        "    d = (normalize_quat(q_pred) * normalize_quat(q_true)).sum(-1)\n"
+        "    return 2 - 2 * d.abs()",
+        {A},  # equal to the minimum of the squared norms, but 0 or noise at 1e-9 rad
+        {A: "2 − 2|⟨q̂, q⟩| (cancels at tiny angles)"},
+    ),
+    Mutant(
         "same_rotation_distance",
         "l2",
         "L2_SAME_ROTATION_MAX = 2.0",
@@ -83,12 +92,21 @@ MUTANTS = [
         {B: "1 − |⟨q̂, q⟩| for 1 − ⟨q̂, q⟩²"},
     ),
     Mutant(
+        "smooth_literal_one_minus_d_squared",
+        "geodesic",
+        "def quat_smooth_loss(q_pred, q_true):\n"
+        "    d = (normalize_quat(q_pred) * normalize_quat(q_true)).sum(-1)\n"
+        "    return 1 - d * d",
+        {B},  # right values and gradients, but 0, noise or negative at 1e-9 rad
+        {B: "1 − ⟨q̂, q⟩² written literally (cancels at tiny angles)"},
+    ),
+    Mutant(
         "smooth_detached_norm",
         "geodesic",
         "def quat_smooth_loss(q_pred, q_true):\n"
         "    a = q_pred / torch.linalg.vector_norm(q_pred, dim=-1, keepdim=True).detach()\n"
-        "    d = (a * normalize_quat(q_true)).sum(-1)\n"
-        "    return 1 - d * d",
+        "    b = normalize_quat(q_true)\n"
+        "    return ((a - b) ** 2).sum(-1) * ((a + b) ** 2).sum(-1) / 4",
         {B},
     ),
     Mutant(
