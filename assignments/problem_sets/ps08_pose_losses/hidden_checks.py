@@ -10,11 +10,12 @@ Everything is judged here, against ``reference_impl.pose_losses`` evaluated in f
   are named mistakes), a prediction exactly on the truth, angles near π, broadcasting batches
   and float32 (which must stay float32);
 * gradients, in float64 at random points away from the kinks (θ = 0 and π for the geodesic loss,
-  the ridges of the symmetrised loss): a ``vjp`` request returns the learner's output and the
-  gradient autograd computes through their code for a random cotangent (a random weight on each
-  output); its derivative along random directions must agree with five-point finite
-  differences of the learner's own function (what ``gradcheck`` checks) and of the reference
-  (the truth), both computed from values at the stencil's points. For the symmetrised loss,
+  the ridges of the symmetrised loss), each case a probe of a ``ProbeCheck``: a ``Vjp`` request
+  returns the learner's output and the gradient autograd computes through their code for a
+  random cotangent (a random weight on each output); its derivative along random directions
+  must agree with five-point finite differences of the learner's own function (what
+  ``gradcheck`` checks) and of the reference (the truth), both computed from values at the
+  stencil's points (``Call`` requests). For the symmetrised loss,
   whose inputs are matrices and whose value off SO(3) depends on the formula, the stencil
   follows SO(3), R exp(t [u]ₓ): only the derivative along ``R [u]ₓ`` is compared;
 * symbolic answers (Part F) by exact evaluation at random rational points (``sympy_equal``);
