@@ -56,6 +56,13 @@ c.Spawner.http_timeout = 90
 
 # -- the book, served by the hub at /services/book/ (same address as the hub) ------------------
 if S.get("book_dir"):
+    # the proxy forwards the whole path (/services/book/…): serve a folder holding the book there
+    site = state / "book-site"
+    (site / "services").mkdir(parents=True, exist_ok=True)
+    link = site / "services" / "book"
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(S["book_dir"], target_is_directory=True)
     c.JupyterHub.services = [
         {
             "name": "book",
@@ -67,7 +74,7 @@ if S.get("book_dir"):
                 "--bind",
                 "127.0.0.1",
                 "--directory",
-                S["book_dir"],
+                str(site),
                 str(S["book_port"]),
             ],
         }

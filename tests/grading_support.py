@@ -38,10 +38,13 @@ FAST_LIMITS = {
 }
 
 
-def make_course(tmp: Path, ps: str) -> Path:
-    """A course root in ``tmp`` with ``ps`` released (no validation: tests check that)."""
+def make_course(tmp: Path, ps: str, config: str = "") -> Path:
+    """A course root in ``tmp`` with ``ps`` released (no validation: tests check that);
+    ``config`` is written to its ``nbgrader_config.py`` first (the instructor's settings)."""
     root = tmp / "assignments"
     shutil.copytree(problem_set_dir(REPO / "assignments", ps), problem_set_dir(root, ps))
+    if config:
+        (root / "nbgrader_config.py").write_text("c = get_config()  # noqa: F821\n" + config)
     generate(root, ps)
     return root
 

@@ -89,6 +89,13 @@ def hub_platform(tmp: Path) -> Iterator[LocalPlatform]:
     node_modules = REPO / "hub" / "node_modules"
     if node_modules.is_dir():  # the proxy, installed once per checkout
         shutil.copytree(node_modules, repo / "hub" / "node_modules", symlinks=True)
+    # the book's site as the hub serves it at /services/book/ (the real build takes minutes and
+    # is tested in tests/test_book.py; here only its serving through the hub is)
+    site = repo / "_build" / "html"
+    site.mkdir(parents=True)
+    (site / "index.html").write_text(
+        "<html><body><h1>Online cryo-EM study group</h1></body></html>"
+    )
     base = Path("/srv/cryoem-course-tests")
     base.mkdir(parents=True, exist_ok=True)
     base.chmod(0o755)
@@ -100,7 +107,6 @@ def hub_platform(tmp: Path) -> Iterator[LocalPlatform]:
         port=free_port(),
         learners=dict(LEARNERS),
         instructors=dict(INSTRUCTORS),
-        serve_book=False,
     )
     try:
         platform.prepare()

@@ -146,3 +146,23 @@ def test_each_bank_names_real_cells(ps: str) -> None:
     for m in mutants:
         assert m.cell in ids, m.name
         assert m.loses <= ids, m.name
+
+
+@pytest.mark.parametrize("ps", PROBLEM_SETS)
+def test_the_books_page_takes_the_points_from_the_notebook(ps: str) -> None:
+    """The page includes the table generated from the notebook's test cells, and writes no
+    points of its own (a second declaration that could disagree with the grader)."""
+    import re
+    import sys
+
+    sys.path.insert(0, str(REPO / "book" / "_ext"))
+    from problem_sets_ext import parts_markdown
+
+    page = (REPO / "book" / "problem-sets" / f"{ps}.md").read_text()
+    assert f"_generated/problem-sets/{ps}-parts.md" in page
+    assert not re.search(r"^\| [A-Z] \| \d+(\.\d+)? \|", page, re.M), "points written by hand"
+    table = parts_markdown(REPO, ps)
+    total = sum(p.points for p in notebook_parts(COURSE, ps))
+    assert f"**{total:g}**" in table
+    for part in notebook_parts(COURSE, ps):
+        assert f"| {part.heading} | {part.points:g} |" in table

@@ -263,6 +263,8 @@ get_ipython().input_transformers_post.append(neuter)
 """
 FORGE = """
 import json, re
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 MIME = 'application/vnd.cryoem-course.results+json'
 def forge(lines):
     text = ''.join(lines)
@@ -346,9 +348,10 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
         submit(root, PS, name, build(root), extra)
     link = submit(root, PS, "symlink_in_submission", solved(root))
     (link / "secrets").symlink_to("/etc/shadow")
-    before = {p: p.stat().st_mtime_ns for p in (root / "submitted").rglob("*") if p.is_file()}
+    # lstat: the link itself, not /etc/shadow (which changes when a user is added)
+    before = {p: p.lstat().st_mtime_ns for p in (root / "submitted").rglob("*")}
     outcomes = grade(root, PS, workers=3)  # most of the batch waits on time limits
-    after = {p: p.stat().st_mtime_ns for p in (root / "submitted").rglob("*") if p.is_file()}
+    after = {p: p.lstat().st_mtime_ns for p in (root / "submitted").rglob("*")}
     assert before == after, "grading modified a submission"
     return root, outcomes
 

@@ -226,6 +226,13 @@ def test_a_week_on_the_hub(platform: LocalPlatform) -> None:
     print(f"the hub's week took {time.monotonic() - t0:.0f} s in the browser")
 
 
+def test_the_hub_serves_the_book(platform: LocalPlatform) -> None:
+    import urllib.request
+
+    with urllib.request.urlopen(f"{platform.book_url}/index.html", timeout=10) as r:
+        assert "Online cryo-EM study group" in r.read().decode()
+
+
 # -- isolation, from a learner's own Unix account on the hub -------------------------------------
 PROBE = r"""
 import json, os, sys

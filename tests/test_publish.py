@@ -15,6 +15,7 @@ import pytest
 from grading_support import REPO
 
 from autograder import schedule as sch
+from autograder.config import COURSE_ID
 from autograder.publish import (
     PublishError,
     ReleaseTarget,
@@ -24,6 +25,8 @@ from autograder.publish import (
 )
 from autograder.publish.releases import published_files
 from autograder.release import generate
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
 
 def git(*args: str, cwd: Path) -> str:
@@ -88,9 +91,7 @@ def test_release_due_follows_the_schedule(repo: Path, tmp_path: Path) -> None:
     assert week.released == ["ps01_quaternions"]
     again = release_due(root, dt.datetime(2022, 2, 10, tzinfo=tz), target, schedule)
     assert again.released == [] and again.already == ["ps01_quaternions"]
-    assert (
-        tmp_path / "exchange" / "cryoem-study-group-2022" / "outbound" / "ps01_quaternions"
-    ).is_dir()
+    assert (tmp_path / "exchange" / COURSE_ID / "outbound" / "ps01_quaternions").is_dir()
     with Gradebook(db_url(root)) as gb:
         due = gb.find_assignment("ps01_quaternions").duedate
     assert due == dt.datetime(2022, 2, 12, 7, 59)  # 11 Feb 23:59 PST in UTC

@@ -13,6 +13,8 @@ from grading_support import REPO, make_course
 from autograder.authoring import problem_sets
 from autograder.release import release_assignment
 
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
+
 PROBLEM_SETS = problem_sets(REPO / "assignments")
 
 

@@ -10,6 +10,8 @@ import pytest
 from autograder.sandbox import SandboxConfig, SandboxedKernel, SandboxUnavailable, check_sandbox
 from autograder.sandbox.bubblewrap import slot_cgroups
 
+pytestmark = [pytest.mark.sandbox]
+
 REPO = Path(__file__).resolve().parent.parent
 
 

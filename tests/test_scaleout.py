@@ -16,6 +16,8 @@ from grading_support import FAST_LIMITS, learner_notebook, make_course, submit
 from autograder.grading import grade_assignment
 from autograder.grading.scaleout import SLOT_BASE
 
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
+
 PS = "ps01_quaternions"
 
 

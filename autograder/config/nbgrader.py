@@ -1,29 +1,54 @@
-"""The course's nbgrader configuration, in one place.
+"""The course's nbgrader configuration: defaults in code, the instructor's file on top, checked.
 
-``course`` passes it to nbgrader explicitly (never relying on config-file discovery, which is how
-nbgrader silently fell back to an unsandboxed kernel elsewhere); ``assignments/nbgrader_config.py``
-and the repository's ``nbgrader_config.py`` call ``configure`` too, so plain ``nbgrader`` commands
-run from either folder grade the same way.
+``course_config(root)`` builds the configuration the way nbgrader does, and hands it to nbgrader
+explicitly (never relying on nbgrader's own config-file discovery, which is how nbgrader once
+silently fell back to an unsandboxed kernel):
+
+1. ``configure``: the course's defaults — the gradebook (SQLite in the course root), the
+   exchange (``/srv/nbgrader/exchange``), the late policy of ``book/schedule.yml``, and the
+   pipeline whose ``Execute`` is replaced by ``SandboxedAutograde``;
+2. the instructor's ``nbgrader_config.py`` files, in nbgrader's order: the repository root's,
+   then the course root's (``assignments/nbgrader_config.py``) — every documented nbgrader option
+   and the course's own (``c.SandboxedAutograde.cell_timeout``, ``c.SandboxLimits.memory_mb``,
+   ``c.CourseDirectory.db_url`` …) can be set there, and plain ``nbgrader`` commands read the same
+   files;
+3. ``check_config``: whatever the files say, grading must stay in the sandbox — the pipeline
+   must run ``SandboxedAutograde``, never nbgrader's ``Execute``, and must restore the test cells
+   (``OverwriteCells``). A configuration that breaks this is refused (``ConfigError``; the
+   ``course`` command exits 3), never applied.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
 from pathlib import Path
+from typing import Any
 
-from traitlets.config import Config
+from traitlets.config import Config, PyFileConfigLoader
 
 __all__ = [
+    "CONFIG_FILE",
     "COURSE_ID",
+    "DEFAULT_EXCHANGE",
     "IGNORE",
+    "ConfigError",
+    "check_config",
+    "config_files",
     "configure",
     "course_config",
     "db_url",
     "exchange_root",
-    "late_policy",
 ]
 
+#: The course's id in nbgrader (gradebook, exchange): written here once.
 COURSE_ID = "cryoem-study-group-2022"
+
+#: The exchange of a shared JupyterHub host, nbgrader's convention.
+DEFAULT_EXCHANGE = "/srv/nbgrader/exchange"
+
+CONFIG_FILE = "nbgrader_config.py"
 
 #: Never copied into releases, autograded folders or feedback (nbgrader's CourseDirectory.ignore).
 IGNORE = [
@@ -32,91 +57,103 @@ IGNORE = [
     "__pycache__",
     "feedback",
     "hidden_checks.py",
+    "mutants.py",
     ".course-*",
 ]
 
-
-def db_url(root: Path) -> str:
-    """``$COURSE_DB_URL`` (e.g. ``postgresql+psycopg2://…``), else SQLite in the course root."""
-    return os.environ.get("COURSE_DB_URL") or f"sqlite:///{root / 'gradebook.db'}"
+_SANDBOXED = "autograder.grading.preprocessor.SandboxedAutograde"
 
 
-def exchange_root() -> str:
-    """nbgrader's exchange: ``$COURSE_EXCHANGE``, else the convention of a shared JupyterHub
-    host, ``/srv/nbgrader/exchange``."""
-    return os.environ.get("COURSE_EXCHANGE") or "/srv/nbgrader/exchange"
-
-
-def late_policy(root: Path) -> dict[str, float]:
-    """``late_policy`` from the schedule next to the course (``<repo>/book/schedule.yml``), or
-    the default: 10 % per started day, at most 50 %, no grace."""
-    policy = {"percent_per_day": 10.0, "max_percent": 50.0, "grace_minutes": 0.0}
-    schedule = root.parent / "book" / "schedule.yml"
-    if schedule.is_file():
-        import yaml
-
-        data = yaml.safe_load(schedule.read_text()) or {}
-        for key, value in (data.get("late_policy") or {}).items():
-            if key not in policy:
-                raise ValueError(f"{schedule}: unknown late_policy setting {key!r}")
-            policy[key] = float(value)
-    return policy
+class ConfigError(RuntimeError):
+    """The instructor's configuration would weaken grading; the message says how."""
 
 
 def configure(c: Config, root: Path | str) -> Config:
-    """Fill ``c`` with the course's nbgrader settings for the course root ``root``."""
-    from nbconvert.preprocessors import ClearMetadataPreprocessor
-    from nbgrader.preprocessors import (
-        AssignLatePenalties,
-        CheckCellMetadata,
-        ClearOutput,
-        DeduplicateIds,
-        IgnorePattern,
-        LimitOutput,
-        OverwriteCells,
-        OverwriteKernelspec,
-        SaveAutoGrades,
-    )
+    """Fill ``c`` with the course's nbgrader defaults for the course root ``root``.
 
-    from autograder.grading.preprocessor import DropEmptyNbgraderMetadata, SandboxedAutograde
-
+    Preprocessors are named by their dotted paths (nbconvert imports them when it builds the
+    pipeline), so the configuration does not import the grading code.
+    """
     root = Path(root).resolve()
     c.CourseDirectory.root = str(root)
     c.CourseDirectory.course_id = COURSE_ID
-    c.CourseDirectory.db_url = db_url(root)
+    c.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
     c.CourseDirectory.ignore = list(IGNORE)
     c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
     c.OverwriteCells.add_missing_cells = True
     c.Autograde.create_student = True
     c.Autograde.sanitize_preprocessors = [
-        ClearOutput,
-        DeduplicateIds,
-        DropEmptyNbgraderMetadata,  # nbgrader 0.9.6 crashes on duplicated cells otherwise
-        OverwriteKernelspec,
-        OverwriteCells,
-        CheckCellMetadata,
+        "nbgrader.preprocessors.ClearOutput",
+        "nbgrader.preprocessors.DeduplicateIds",
+        # nbgrader 0.9.6 crashes on duplicated cells otherwise
+        "autograder.grading.preprocessor.DropEmptyNbgraderMetadata",
+        "nbgrader.preprocessors.OverwriteKernelspec",
+        "nbgrader.preprocessors.OverwriteCells",
+        "nbgrader.preprocessors.CheckCellMetadata",
     ]
     # nbgrader's Execute is replaced: submissions run only in the sandbox, hidden checks outside.
     c.Autograde.autograde_preprocessors = [
-        SandboxedAutograde,
-        IgnorePattern,
-        ClearMetadataPreprocessor,
-        LimitOutput,
-        SaveAutoGrades,
-        AssignLatePenalties,
-        CheckCellMetadata,
+        _SANDBOXED,
+        "nbgrader.preprocessors.IgnorePattern",
+        "nbconvert.preprocessors.ClearMetadataPreprocessor",
+        "nbgrader.preprocessors.LimitOutput",
+        "nbgrader.preprocessors.SaveAutoGrades",
+        "nbgrader.preprocessors.AssignLatePenalties",
+        "nbgrader.preprocessors.CheckCellMetadata",
     ]
     c.SandboxedAutograde.course_id = COURSE_ID
     # the exchange (release → fetch → submit → collect, feedback both ways)
-    c.Exchange.root = exchange_root()
+    c.Exchange.root = DEFAULT_EXCHANGE
     c.Exchange.path_includes_course = False
-    # late submissions: a percentage per day with a cap (autograder.grading.late)
-    from autograder.grading.late import PercentPerDayPenalty
+    # late submissions: a percentage per day with a cap (autograder.grading.late), from the
+    # schedule beside the course, when there is one
+    c.AssignLatePenalties.plugin_class = "autograder.grading.late.PercentPerDayPenalty"
+    schedule = root.parent / "book" / "schedule.yml"
+    if schedule.is_file():
+        from autograder.schedule.model import load_schedule
 
-    c.AssignLatePenalties.plugin_class = PercentPerDayPenalty
-    for key, value in late_policy(root).items():
-        setattr(c.PercentPerDayPenalty, key, value)
+        policy = load_schedule(schedule).late_policy
+        c.PercentPerDayPenalty.percent_per_day = policy.percent_per_day
+        c.PercentPerDayPenalty.max_percent = policy.max_percent
+        c.PercentPerDayPenalty.grace_minutes = policy.grace_minutes
     return c
+
+
+def config_files(root: Path | str) -> list[Path]:
+    """The instructor's ``nbgrader_config.py`` files that apply to ``root``, in load order."""
+    root = Path(root).resolve()
+    candidates = [root.parent / CONFIG_FILE, root / CONFIG_FILE]
+    return [p for p in dict.fromkeys(candidates) if p.is_file()]
+
+
+def _name(item: Any) -> str:
+    return item if isinstance(item, str) else f"{item.__module__}.{item.__qualname__}"
+
+
+def check_config(c: Config) -> None:
+    """Raise ``ConfigError`` when ``c`` would grade outside the sandbox or keep a learner's
+    edited test cells."""
+    problems = []
+    pipeline = [_name(p) for p in c.Autograde.get("autograde_preprocessors", [])]
+    if not any(p.endswith(".SandboxedAutograde") for p in pipeline):
+        problems.append("Autograde.autograde_preprocessors lacks SandboxedAutograde")
+    for p in pipeline:
+        if p.rsplit(".", 1)[-1] in ("Execute", "ExecutePreprocessor"):
+            problems.append(f"Autograde.autograde_preprocessors runs {p} (unsandboxed)")
+    sanitize = [_name(p) for p in c.Autograde.get("sanitize_preprocessors", [])]
+    if not any(p.endswith(".OverwriteCells") for p in sanitize):
+        problems.append(
+            "Autograde.sanitize_preprocessors lacks OverwriteCells (test cells restored)"
+        )
+    for name in ("cell_timeout", "notebook_timeout", "part_timeout"):
+        value = c.SandboxedAutograde.get(name)
+        if value is not None and not float(value) > 0:
+            problems.append(f"SandboxedAutograde.{name} must be positive, not {value}")
+    if problems:
+        raise ConfigError(
+            "the nbgrader configuration would weaken grading, so it is refused:\n- "
+            + "\n- ".join(problems)
+        )
 
 
 def _venv_bin_on_path() -> None:
@@ -129,10 +166,44 @@ def _venv_bin_on_path() -> None:
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
 
 
-def course_config(root: Path | str, **overrides: object) -> Config:
-    """A fresh ``Config`` for the course root; ``overrides`` set ``SandboxedAutograde`` traits."""
-    _venv_bin_on_path()
+@functools.lru_cache(maxsize=32)
+def _load(root: Path, stamps: tuple[tuple[str, float], ...]) -> Config:
     c = configure(Config(), root)
+    for path, _ in stamps:
+        loader = PyFileConfigLoader(Path(path).name, path=str(Path(path).parent))
+        c.merge(loader.load_config())
+    check_config(c)
+    return c
+
+
+def course_config(root: Path | str, **overrides: object) -> Config:
+    """The course's configuration for the course root ``root`` (see the module docstring);
+    ``overrides`` set ``SandboxedAutograde`` traits (a run id, short limits in tests). A fresh
+    copy each call; the files are read again only when they change."""
+    _venv_bin_on_path()
+    root = Path(root).resolve()
+    stamps = tuple((str(p), p.stat().st_mtime) for p in config_files(root))
+    c = copy.deepcopy(_load(root, stamps))  # the cached one is never handed out
     for key, value in overrides.items():
         setattr(c.SandboxedAutograde, key, value)
+    if overrides:
+        check_config(c)
     return c
+
+
+def db_url(root: Path | str) -> str:
+    """The gradebook's URL: ``c.CourseDirectory.db_url`` (SQLite in the course root unless the
+    instructor's configuration names, e.g., ``postgresql+psycopg2://…``)."""
+    return str(course_config(root).CourseDirectory.db_url)
+
+
+def exchange_root(root: Path | str | None = None) -> str:
+    """nbgrader's exchange: ``$COURSE_EXCHANGE`` when set (one exchange per test or per
+    rehearsal on a shared host), else ``c.Exchange.root`` of the course at ``root``, else the
+    shared-host convention."""
+    env = os.environ.get("COURSE_EXCHANGE")
+    if env:
+        return env
+    if root is not None:
+        return str(course_config(root).Exchange.root)
+    return DEFAULT_EXCHANGE

@@ -9,7 +9,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from autograder.config.nbgrader import COURSE_ID, course_config, db_url
+from autograder.config.nbgrader import course_config
 from autograder.grading.submissions import MARKER
 
 __all__ = ["export_grades", "read_markers"]
@@ -35,7 +35,12 @@ def export_grades(course_root: Path, out: Path) -> tuple[Path, Path]:
     cfg = course_config(course_root)
     plugin = CsvExportPlugin(config=cfg)
     plugin.to = str(out)
-    with warnings.catch_warnings(), Gradebook(db_url(course_root), course_id=COURSE_ID) as gb:
+    with (
+        warnings.catch_warnings(),
+        Gradebook(
+            str(cfg.CourseDirectory.db_url), course_id=str(cfg.CourseDirectory.course_id)
+        ) as gb,
+    ):
         warnings.simplefilter("ignore")
         plugin.export(gb)
     detail = out.with_name(out.stem + "-parts.csv")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import warnings
 from pathlib import Path
 
@@ -42,6 +43,9 @@ def feedback_config(course_root: Path) -> Config:
     return cfg
 
 
+log = logging.getLogger("course.feedback")
+
+
 def generate_feedback(course_root: Path, assignment: str) -> list[Path]:
     """nbgrader ``generate_feedback`` for every graded submission, mathematics typeset;
     returns the HTML files (``MathUnavailable`` when node or MathJax is missing)."""
@@ -58,7 +62,8 @@ def generate_feedback(course_root: Path, assignment: str) -> list[Path]:
     )
     with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
-        for learner in graded:
+        for i, learner in enumerate(graded, 1):
+            log.info("  [%d/%d] feedback for %s", i, len(graded), learner)
             # as NbGraderAPI.generate_feedback, which would impose nbgrader's own template
             with temp_attrs(coursedir, assignment_id=assignment, student_id=learner):
                 app = GenerateFeedback(coursedir=coursedir, parent=api)

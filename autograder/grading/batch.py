@@ -28,6 +28,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from pathlib import Path
 from typing import Any
 
+from autograder.config.course import Course
 from autograder.config.nbgrader import db_url
 from autograder.grading.submissions import (
     MARKER,
@@ -124,12 +125,13 @@ def grade_assignment(
     ``workers`` local processes, or the Dask cluster whose scheduler is at ``scheduler``.
     """
 
-    from autograder.sandbox.bubblewrap import SandboxConfig, check_sandbox
+    from autograder.sandbox.bubblewrap import check_sandbox
+    from autograder.sandbox.slots import current_slot
 
     course_root = course_root.resolve()
     expected_notebooks(course_root, assignment)  # fails early when not released
     check_sandbox(
-        SandboxConfig(),
+        Course.at(course_root).sandbox(current_slot()),
         secret_paths=[
             course_root / "problem_sets",
             course_root / "source",

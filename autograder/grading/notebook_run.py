@@ -21,7 +21,7 @@ from nbformat.notebooknode import NotebookNode, from_dict
 from autograder.sandbox.bubblewrap import SandboxConfig
 from autograder.sandbox.kernel import ExecResult, SandboxedKernel
 
-__all__ = ["acquire_kernel", "prewarm_spare", "revive", "run_cells", "sandbox_config"]
+__all__ = ["acquire_kernel", "prewarm_spare", "revive", "run_cells"]
 
 
 _SPARES: dict[SandboxConfig, SandboxedKernel] = {}
@@ -76,12 +76,6 @@ def prewarm_spare(config: SandboxConfig) -> None:
         _SPARES[config] = spare
     except Exception:
         spare.shutdown()
-
-
-def sandbox_config(kernel_env: str, slot: int) -> SandboxConfig:
-    """The sandbox of a grading process: the course's kernel environment, the claimed slot."""
-    config = SandboxConfig(kernel_env=Path(kernel_env)) if kernel_env else SandboxConfig()
-    return config.for_slot(slot)
 
 
 def run_cells(

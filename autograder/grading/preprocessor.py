@@ -42,10 +42,11 @@ from autograder.checks.evaluate import part_rng, plan_part
 from autograder.checks.loader import load_parts
 from autograder.checks.parts import Part, PartResult
 from autograder.grading.attestation import ATTESTATION_KEY, GRADED_BY
-from autograder.grading.notebook_run import acquire_kernel, revive, run_cells, sandbox_config
+from autograder.grading.notebook_run import acquire_kernel, revive, run_cells
 from autograder.grading.report import cell_output_text, part_report_lines, summary_markdown
 from autograder.harness.boot import answer_code, collect_answers, harness_boot_code
 from autograder.sandbox.kernel import ExecResult, SandboxedKernel
+from autograder.sandbox.limits import SandboxLimits
 from autograder.sandbox.slots import current_slot
 
 __all__ = ["DropEmptyNbgraderMetadata", "SandboxedAutograde", "test_cells"]
@@ -86,10 +87,6 @@ class SandboxedAutograde(NbGraderPreprocessor):
     run_id = Unicode("", help="Identifies this grading run; part of the case seed.").tag(
         config=True
     )
-    kernel_env = Unicode("", help="The learners' kernel environment (default: sandbox's).").tag(
-        config=True
-    )
-    course_id = Unicode("cryoem-study-group-2022").tag(config=True)
     prewarm = Bool(
         True, help="Keep one pre-started spare sandbox per process for the next notebook."
     ).tag(config=True)
@@ -105,7 +102,7 @@ class SandboxedAutograde(NbGraderPreprocessor):
         parts = load_parts(problem_set_dir(Path(coursedir.root), assignment), notebook)
         run_id = self.run_id or secrets.token_hex(8)
         slot = current_slot()
-        config = sandbox_config(self.kernel_env, slot)
+        config = SandboxLimits(config=self.config).sandbox_config(slot)
         # raises when the sandbox cannot start: never a silent fallback
         kernel = acquire_kernel(config, Path(resources["metadata"]["path"]), self.prewarm)
         try:
@@ -158,6 +155,7 @@ class SandboxedAutograde(NbGraderPreprocessor):
         who: tuple[str, str, str, str],
     ) -> dict[str, PartResult]:
         cells = test_cells(nb)
+        course_id = CourseDirectory(config=self.config).course_id
         results: dict[str, PartResult] = {}
         booted_at: int | None = None  # kernel.restarts when the harness was defined
         limits = (self.cell_timeout, self.max_restarts)
@@ -165,7 +163,7 @@ class SandboxedAutograde(NbGraderPreprocessor):
         for part in parts:
             if part.grade_id not in cells:
                 continue
-            rng = part_rng(self.course_id, *who, part.grade_id)
+            rng = part_rng(course_id, *who, part.grade_id)
             plan = plan_part(part, cells[part.grade_id][1], rng)
             if not kernel.alive and not revive(
                 kernel,

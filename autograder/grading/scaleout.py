@@ -4,7 +4,7 @@ Each submission is one task, ``grading.grade_one``, run by a Dask worker process
 that has the course checkout, the learners' kernel environment and bubblewrap. A worker grades
 in its own sandbox slot (its own uid and cgroups), claimed from ``SLOT_BASE`` up
 (``autograder.sandbox.slots``), so that workers on one machine never share one. Grades land in the one gradebook: SQLite on a shared
-folder for a single machine, PostgreSQL (``COURSE_DB_URL``) for several. A submission is graded
+folder for a single machine, PostgreSQL (``c.CourseDirectory.db_url`` in ``nbgrader_config.py``) for several. A submission is graded
 once: tasks are keyed by submission fingerprint (a retried task regrades the same submission,
 and nbgrader overwrites its own rows), and finished submissions are skipped on a rerun exactly
 as with the local pool.

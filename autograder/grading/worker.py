@@ -23,6 +23,7 @@ from typing import Any
 
 import nbformat
 
+from autograder.config.course import Course
 from autograder.config.nbgrader import course_config, db_url
 from autograder.grading.attestation import ATTESTATION_KEY
 from autograder.grading.submissions import (
@@ -85,7 +86,7 @@ def _prewarm(course_root: Path, overrides: dict[str, Any], slot: int) -> None:
     import), so that the first submission costs what every later one does."""
     import importlib
 
-    from autograder.grading.notebook_run import prewarm_spare, sandbox_config
+    from autograder.grading.notebook_run import prewarm_spare
 
     for module in (
         "nbgrader.apps",
@@ -101,9 +102,9 @@ def _prewarm(course_root: Path, overrides: dict[str, Any], slot: int) -> None:
     ):
         importlib.import_module(module)
 
-    traits = course_config(course_root, **overrides).SandboxedAutograde
-    if traits.get("prewarm", True):
-        prewarm_spare(sandbox_config(str(traits.get("kernel_env", "")), slot))
+    course = Course.at(course_root, **overrides)
+    if course.config.SandboxedAutograde.get("prewarm", True):
+        prewarm_spare(course.sandbox(slot))
 
 
 def _api(course_root: Path, overrides: dict[str, Any]) -> Any:
@@ -216,9 +217,7 @@ def _record_broken(
 
     coursedir_ts = sub.path / "timestamp.txt"
     timestamp = coursedir_ts.read_text().strip() if coursedir_ts.is_file() else None
-    with Gradebook(
-        db_url(course_root), course_id=course_config(course_root).CourseDirectory.course_id
-    ) as gb:
+    with Gradebook(db_url(course_root), course_id=Course.at(course_root).course_id) as gb:
         gb.update_or_create_student(sub.learner)
         kwargs = {"timestamp": timestamp} if timestamp else {}
         try:

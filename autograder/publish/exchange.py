@@ -21,7 +21,7 @@ from typing import Any
 
 from course_learner.exchange import ExchangeError
 
-from autograder.config.nbgrader import COURSE_ID, course_config, exchange_root
+from autograder.config.nbgrader import course_config, exchange_root
 
 __all__ = [
     "ExchangeError",
@@ -33,10 +33,10 @@ __all__ = [
 ]
 
 
-def _ensure_exchange() -> None:
+def _ensure_exchange(course_root: Path) -> None:
     """Create the exchange root the first time (world-writable with the sticky bit, as nbgrader
     documents for a shared host): nbgrader refuses a missing one."""
-    root = Path(exchange_root())
+    root = Path(exchange_root(course_root))
     if not root.exists():
         root.mkdir(parents=True)
         root.chmod(0o1777)
@@ -46,8 +46,9 @@ def _api(course_root: Path) -> Any:
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
-    _ensure_exchange()
+    _ensure_exchange(course_root)
     cfg = course_config(course_root)
+    cfg.Exchange.root = exchange_root(course_root)
     return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
 
 
@@ -60,29 +61,31 @@ def _checked(result: dict[str, Any], what: str) -> dict[str, Any]:
 def exchange_release(course_root: Path, assignment: str) -> None:
     """Copy ``release/<assignment>`` to the exchange's outbound folder (idempotent: a release
     already in the exchange is left as it is, like the published one)."""
-    if not _outbound(assignment).is_dir():
+    if not _outbound(course_root, assignment).is_dir():
         with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
             warnings.simplefilter("ignore")
             _checked(
                 _api(course_root).release_assignment(assignment),
                 f"releasing {assignment} to the exchange",
             )
-    _protect_inbound()
+    _protect_inbound(course_root)
 
 
-def _protect_inbound() -> None:
+def _protect_inbound(course_root: Path) -> None:
     """The sticky bit on the inbound folder: nbgrader makes it writable by every learner (so
     that they can submit), and without the bit a learner who knew the name of another's
     submission could rename it away; with it only its owner (and the instructor) can."""
     import stat
 
-    inbound = Path(exchange_root()) / COURSE_ID / "inbound"
+    course_id = course_config(course_root).CourseDirectory.course_id
+    inbound = Path(exchange_root(course_root)) / course_id / "inbound"
     if inbound.is_dir() and not inbound.stat().st_mode & stat.S_ISVTX:
         inbound.chmod(inbound.stat().st_mode | stat.S_ISVTX)
 
 
-def _outbound(assignment: str) -> Path:
-    return Path(exchange_root()) / COURSE_ID / "outbound" / assignment
+def _outbound(course_root: Path, assignment: str) -> Path:
+    course_id = course_config(course_root).CourseDirectory.course_id
+    return Path(exchange_root(course_root)) / course_id / "outbound" / assignment
 
 
 def collect(course_root: Path, assignment: str) -> list[str]:

@@ -59,17 +59,13 @@ class ReleaseTarget:
 
 def release_target(config: dict[str, Any] | None = None, repo: Path | None = None) -> ReleaseTarget:
     """The learners' branch from ``_config.yml`` (``course.release_remote``, default
-    ``repository.url``; ``course.release_branch``, default ``releases``); ``$COURSE_RELEASE_REMOTE``
-    overrides the remote."""
+    ``repository.url``; ``course.release_branch``, default ``releases``); ``course release --due
+    --remote`` overrides the remote."""
     from autograder.schedule.model import load_book_config
 
     cfg = config if config is not None else load_book_config(repo)
     course = cfg.get("course") or {}
-    remote = (
-        os.environ.get("COURSE_RELEASE_REMOTE")
-        or course.get("release_remote")
-        or (cfg.get("repository") or {}).get("url")
-    )
+    remote = course.get("release_remote") or (cfg.get("repository") or {}).get("url")
     if not remote:
         raise PublishError("_config.yml names no repository.url (or course.release_remote)")
     return ReleaseTarget(str(remote), str(course.get("release_branch") or "releases"))
@@ -175,10 +171,11 @@ class DueReport:
 def _set_due_dates(course_root: Path, ps_ids: list[str], schedule: Any) -> None:
     from nbgrader.api import Gradebook
 
-    from autograder.config.nbgrader import COURSE_ID, db_url
+    from autograder.config.course import Course
 
     by_id = {p.id: p for p in schedule.problem_sets}
-    with Gradebook(db_url(course_root), course_id=COURSE_ID) as gb:
+    course = Course.at(course_root)
+    with Gradebook(course.db_url, course_id=course.course_id) as gb:
         for ps in ps_ids:
             if ps in by_id:
                 due = (

@@ -14,6 +14,7 @@ The validation grades through the same code path as ``course grade`` (sandbox in
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -27,6 +28,8 @@ from autograder.release.generation import ReleaseError, generate
 from autograder.release.leak_check import leaks
 
 __all__ = ["ReleaseReport", "release_assignment", "validate_release"]
+
+log = logging.getLogger("course.release")
 
 
 @dataclass
@@ -51,6 +54,9 @@ def validate_release(course_root: Path, assignment: str) -> ReleaseReport:
     report.problems += leaks(source, release)
     if report.problems:  # a leak is reason enough; no need to grade
         return report
+    log.info(
+        "  validating %s: grading the solution and the blank release in the sandbox", assignment
+    )
     with tempfile.TemporaryDirectory(prefix="course-release-") as tmp:
         root = Path(tmp) / "assignments"
         shutil.copytree(folder, problem_set_dir(root, assignment))
@@ -118,10 +124,14 @@ def release_assignment(course_root: Path, assignment: str, use_cache: bool = Tru
     releasing the same thing again repeats only the generation and the leak check, which are
     cheap. A failure is never remembered.
     """
+    log.info("  generating %s (nbgrader generate_assignment)", assignment)
     release = generate(course_root, assignment)
     key = _validation_key(course_root, assignment)
     cached = _cache_dir() / f"{key}.json"
     if use_cache and cached.is_file():
+        log.info(
+            "  %s was validated before (same source, grader and kernel environment)", assignment
+        )
         report = ReleaseReport(assignment, **json.loads(cached.read_text()))
         report.problems = leaks(course_root / "source" / assignment, release)
     else:

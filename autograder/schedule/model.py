@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -37,6 +37,7 @@ __all__ = [
     "PRODID",
     "REPO_ROOT",
     "UID_DOMAIN",
+    "LatePolicy",
     "Meeting",
     "ProblemSet",
     "Schedule",
@@ -67,6 +68,8 @@ KINDS = ("meeting", "no-meeting", "upcoming")
 #: The calendar's product identifier (RFC 5545 PRODID) and the domain part of every UID.
 PRODID = "-//Online cryo-EM study group//course platform//EN"
 UID_DOMAIN = "cryoem-study-group"
+#: How an assumed meeting length is marked (headers and calendar): the source gives start times.
+ASSUMED_LENGTH_NOTE = "{length}, assumed by this book: the syllabus gives start times only"
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _PS_ID = re.compile(r"^ps\d\d_[a-z0-9_]+$")
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -90,6 +93,10 @@ class Meeting:
     duration: dt.timedelta = dt.timedelta(hours=1)
     guest: str | None = None
     when: str | None = None  # free text for upcoming meetings ("May/June 2022")
+    #: The length is the schedule's assumption, not the source's: shown as such.
+    duration_assumed: bool = False
+    #: Where the topic is the book's own addition, what to say about it (shown beside it).
+    topic_note: str | None = None
 
     @property
     def end(self) -> dt.datetime | None:
@@ -138,11 +145,22 @@ class ProblemSet:
 
 
 @dataclass(frozen=True)
+class LatePolicy:
+    """``late_policy`` of the schedule: each started day late (after ``grace_minutes``) costs
+    ``percent_per_day`` percent of the score, at most ``max_percent``."""
+
+    percent_per_day: float = 10.0
+    max_percent: float = 50.0
+    grace_minutes: float = 0.0
+
+
+@dataclass(frozen=True)
 class Schedule:
     timezone: str
     meetings: tuple[Meeting, ...]
     problem_sets: tuple[ProblemSet, ...]
     source: Path | None = field(default=None, compare=False)
+    late_policy: LatePolicy = LatePolicy()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -215,7 +233,9 @@ def _local_datetime(value: Any, tz: ZoneInfo, where: str) -> dt.datetime:
     return _local(_as_date(m[1], where), f"{m[2]}:{m[3]}", tz, where)
 
 
-def _parse_meeting(entry: Any, i: int, tz: ZoneInfo, default_duration: int) -> Meeting:
+def _parse_meeting(
+    entry: Any, i: int, tz: ZoneInfo, default_duration: int, default_assumed: bool
+) -> Meeting:
     where = f"meetings[{i}]"
     if not isinstance(entry, Mapping):
         raise ScheduleError(f"{where}: expected a mapping, got {type(entry).__name__}")
@@ -234,17 +254,36 @@ def _parse_meeting(entry: Any, i: int, tz: ZoneInfo, default_duration: int) -> M
     if not isinstance(minutes, int) or minutes <= 0:
         raise ScheduleError(f"{where}: duration_minutes must be a positive integer")
     duration = dt.timedelta(minutes=minutes)
+    # A meeting's own duration_minutes is a given length; the file's default is assumed where
+    # the file says so (duration_assumed).
+    assumed = entry.get("duration_assumed", default_assumed and "duration_minutes" not in entry)
+    if not isinstance(assumed, bool):
+        raise ScheduleError(f"{where}: duration_assumed must be true or false")
+    note = entry.get("topic_note")
+    note = str(note) if note else None
     if kind == "upcoming":
         if "date" in entry:
             raise ScheduleError(f"{where}: an upcoming meeting has 'when' (free text), not 'date'")
-        return Meeting(slug, kind, topic, title, guest=guest, when=str(_req(entry, "when", where)))
+        when = str(_req(entry, "when", where))
+        return Meeting(slug, kind, topic, title, guest=guest, when=when, topic_note=note)
     day = _as_date(_req(entry, "date", where), where)
     if not slug.startswith(day.isoformat()):
         raise ScheduleError(f"{where}: slug must start with the date {day.isoformat()}")
     start = None
     if kind == "meeting":
         start = _local(day, str(_req(entry, "start", where)), tz, where)
-    return Meeting(slug, kind, topic, title, date=day, start=start, duration=duration, guest=guest)
+    return Meeting(
+        slug,
+        kind,
+        topic,
+        title,
+        date=day,
+        start=start,
+        duration=duration,
+        guest=guest,
+        duration_assumed=assumed,
+        topic_note=note,
+    )
 
 
 def _parse_problem_set(
@@ -313,10 +352,15 @@ def load_schedule(path: str | Path | None = None) -> Schedule:
     except (ZoneInfoNotFoundError, ValueError):
         raise ScheduleError(f"{p}: unknown time zone {tzname!r}") from None
     default_duration = data.get("duration_minutes", 60)
+    default_assumed = data.get("duration_assumed", False)
+    if not isinstance(default_assumed, bool):
+        raise ScheduleError(f"{p}: duration_assumed must be true or false")
     raw = data.get("meetings")
     if not isinstance(raw, list) or not raw:
         raise ScheduleError(f"{p}: 'meetings' must be a non-empty list")
-    meetings = tuple(_parse_meeting(e, i, tz, default_duration) for i, e in enumerate(raw))
+    meetings = tuple(
+        _parse_meeting(e, i, tz, default_duration, default_assumed) for i, e in enumerate(raw)
+    )
     seen: set[str] = set()
     for m in meetings:
         if m.slug in seen:
@@ -342,7 +386,28 @@ def load_schedule(path: str | Path | None = None) -> Schedule:
     ids = [ps.id for ps in problem_sets]
     if len(set(ids)) != len(ids):
         raise ScheduleError(f"{p}: duplicate problem set id")
-    return Schedule(timezone=tzname, meetings=meetings, problem_sets=problem_sets, source=p)
+    return Schedule(
+        timezone=tzname,
+        meetings=meetings,
+        problem_sets=problem_sets,
+        source=p,
+        late_policy=_parse_late_policy(data.get("late_policy"), str(p)),
+    )
+
+
+def _parse_late_policy(raw: Any, where: str) -> LatePolicy:
+    if raw is None:
+        return LatePolicy()
+    if not isinstance(raw, Mapping):
+        raise ScheduleError(f"{where}: late_policy must be a mapping")
+    known = {f.name for f in fields(LatePolicy)}
+    for key in raw:
+        if key not in known:
+            raise ScheduleError(f"{where}: unknown late_policy setting {key!r}")
+    try:
+        return LatePolicy(**{k: float(v) for k, v in raw.items()})
+    except (TypeError, ValueError):
+        raise ScheduleError(f"{where}: late_policy values must be numbers") from None
 
 
 # --------------------------------------------------------------------------- iCalendar
@@ -357,7 +422,9 @@ def build_calendar(schedule: Schedule, dtstamp: dt.datetime | None = None) -> An
     """The schedule as an RFC 5545 calendar (an ``icalendar.Calendar``).
 
     One VEVENT per dated meeting (DTSTART/DTEND with the schedule's TZID) and one per problem
-    set's due date; a VTIMEZONE for every TZID used; stable UIDs; DTSTAMP in UTC.
+    set's due date; a VTIMEZONE for every TZID used; stable UIDs; DTSTAMP in UTC. RFC 5545 has
+    no way to mark a length as uncertain: where the length is assumed (``duration_assumed``),
+    DTEND is the start plus the assumed length, and the DESCRIPTION says it is an assumption.
     """
     import icalendar  # imported here: only the book build and the tests need it
 
@@ -385,6 +452,8 @@ def build_calendar(schedule: Schedule, dtstamp: dt.datetime | None = None) -> An
         ev.add("summary", summary)
         pss = schedule.problem_sets_for(m)
         desc = _plain(m.title)
+        if m.duration_assumed:
+            desc += f"\nLength: {ASSUMED_LENGTH_NOTE.format(length=_length(m.duration))}."
         if pss:
             desc += "\nProblem sets: " + "; ".join(ps.label for ps in pss)
         ev.add("description", desc)
@@ -570,12 +639,34 @@ def _clock(t: dt.datetime) -> str:
 
 
 def _time_range(m: Meeting) -> str:
+    """Start and end, local and UTC, where the length is given; the start only where the
+    length is assumed (the header then says so on a line of its own)."""
     assert m.start is not None and m.end is not None
     s_utc, e_utc = m.start.astimezone(dt.UTC), m.end.astimezone(dt.UTC)
+    if m.duration_assumed:
+        return f"{_clock(m.start)} {m.start.tzname()} ({_clock(s_utc)} UTC)"
     return (
         f"{_clock(m.start)}–{_clock(m.end)} {m.start.tzname()} "
         f"({_clock(s_utc)}–{_clock(e_utc)} UTC)"
     )
+
+
+def _length(d: dt.timedelta) -> str:
+    minutes = int(d.total_seconds() // 60)
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return "one hour" if hours == 1 else f"{hours} hours"
+    return f"{minutes} minutes"
+
+
+def _editorial(text: str, parentheses: bool = True) -> str:
+    """The book's own addition, marked as such (class ``editorial``)."""
+    return f'<em class="editorial">{f"({text})" if parentheses else text}</em>'
+
+
+def _topic(m: Meeting, text: str | None = None) -> str:
+    topic = text if text is not None else m.topic
+    return f"{topic} {_editorial(m.topic_note)}" if m.topic_note else topic
 
 
 def _local_stamp(t: dt.datetime) -> str:
@@ -603,9 +694,8 @@ def meeting_title(m: Meeting) -> str:
 def schedule_markdown(schedule: Schedule) -> str:
     """The schedule page's tables: the dated meetings (with the no-meeting week) and the
     upcoming guests."""
-    tz = schedule.timezone
     lines = [
-        f"| Date | Time ({tz}) | Topic | Guest | Problem set |",
+        "| Date | Time (Vancouver; UTC) | Topic | Guest | Problem set |",
         "|---|---|---|---|---|",
     ]
     for m in schedule.meetings:
@@ -616,9 +706,11 @@ def schedule_markdown(schedule: Schedule) -> str:
             continue
         assert m.start is not None
         pss = ", ".join(_ps_link(ps) for ps in schedule.problem_sets_for(m))
+        utc = m.start.astimezone(dt.UTC)
         lines.append(
-            f"| {_short_day(m.date)} | {_clock(m.start)} {m.start.tzname()} "
-            f"| {_meeting_link(m, _md_cell(m.topic))} | {_md_cell(m.guest or '')} | {pss} |"
+            f"| {_short_day(m.date)} | {_clock(m.start)} {m.start.tzname()} ({_clock(utc)} UTC) "
+            f"| {_topic(m, _meeting_link(m, _md_cell(m.topic)))} | {_md_cell(m.guest or '')} "
+            f"| {pss} |"
         )
     lines += ["", "Upcoming guests, not yet dated:", ""]
     lines += ["| When | Guest | Topic |", "|---|---|---|"]
@@ -626,7 +718,7 @@ def schedule_markdown(schedule: Schedule) -> str:
         if m.kind == "upcoming":
             lines.append(
                 f"| {_md_cell(m.when or '')} | {_md_cell(m.guest or '')} "
-                f"| {_meeting_link(m, _md_cell(m.topic))} |"
+                f"| {_topic(m, _meeting_link(m, _md_cell(m.topic)))} |"
             )
     lines += ["", "Problem sets:", ""]
     lines += [
@@ -642,16 +734,22 @@ def schedule_markdown(schedule: Schedule) -> str:
 
 
 def meeting_header_markdown(schedule: Schedule, m: Meeting) -> str:
-    """A meeting page's title and header box: date, time with its time zone, topic, guest and
-    the problem sets that belong to the meeting."""
-    out = [f"# {meeting_title(m)}", "", ":::{admonition} Meeting", ":class: meeting-header", ""]
+    """A meeting page's title and header box: date, time with its time zone (and its length,
+    marked where it is assumed), topic (marked where it is the book's), guest and the problem
+    sets that belong to the meeting. An upcoming meeting's box is titled so; its "when" is the
+    source's own words."""
+    box = "Upcoming meeting, not yet dated" if m.kind == "upcoming" else "Meeting"
+    out = [f"# {meeting_title(m)}", "", f":::{{admonition}} {box}", ":class: meeting-header", ""]
     if m.kind == "meeting":
         assert m.date is not None
         out.append(f"- **Date:** {_day(m.date)}")
         out.append(f"- **Time:** {_time_range(m)}; times are in {schedule.timezone}")
+        if m.duration_assumed:
+            note = ASSUMED_LENGTH_NOTE.format(length=_length(m.duration))
+            out.append(f"- **Length:** {_editorial(note, parentheses=False)}")
     elif m.kind == "upcoming":
-        out.append(f"- **When:** {m.when} (upcoming; not yet scheduled)")
-    out.append(f"- **Topic:** {m.topic}")
+        out.append(f"- **When:** {m.when}")
+    out.append(f"- **Topic:** {_topic(m)}")
     if m.guest:
         out.append(f"- **Guest:** {m.guest}")
     pss = schedule.problem_sets_for(m) if m.kind == "meeting" else ()

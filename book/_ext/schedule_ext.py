@@ -29,7 +29,7 @@ ICS_NAME = "schedule.ics"
 
 
 def _schedule_module(root: Path) -> Any:
-    # The repository the book is built from comes first: its autograder/schedule.py is the one
+    # The repository the book is built from comes first: its autograder/schedule/ is the one
     # that matches its book/schedule.yml.
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))

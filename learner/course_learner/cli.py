@@ -65,11 +65,17 @@ def cmd_fetch_feedback(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def add_learner_commands(sub: argparse._SubParsersAction, sandbox_default: str = "auto") -> None:
+def add_learner_commands(
+    sub: argparse._SubParsersAction,
+    sandbox_default: str = "auto",
+    parents: Sequence[argparse.ArgumentParser] = (),
+) -> None:
     """Add ``check``, ``submit`` and ``fetch-feedback`` to a ``course`` parser (the learner's
-    own, and the instructor's, which delegates to these)."""
+    own, and the instructor's, which delegates to these, with its common options ``parents``)."""
     p = sub.add_parser(
-        "check", help="(learners) run a notebook like the grader, report visible tests"
+        "check",
+        parents=list(parents),
+        help="(learners) run a notebook like the grader, report visible tests",
     )
     p.add_argument("notebook")
     group = p.add_mutually_exclusive_group()
@@ -86,14 +92,18 @@ def add_learner_commands(sub: argparse._SubParsersAction, sandbox_default: str =
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser(
-        "submit", help="(learners) submit <assignment>/ from this folder to the exchange"
+        "submit",
+        parents=list(parents),
+        help="(learners) submit <assignment>/ from this folder to the exchange",
     )
     p.add_argument("assignment")
     p.add_argument("--learner", help="your learner id (default: $JUPYTERHUB_USER or login name)")
     p.set_defaults(func=cmd_submit)
 
     p = sub.add_parser(
-        "fetch-feedback", help="(learners) fetch your feedback into <assignment>/feedback/"
+        "fetch-feedback",
+        parents=list(parents),
+        help="(learners) fetch your feedback into <assignment>/feedback/",
     )
     p.add_argument("assignment")
     p.add_argument("--learner", help="your learner id (default: $JUPYTERHUB_USER or login name)")
