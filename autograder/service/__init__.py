@@ -20,7 +20,7 @@ address nbgrader's Fetch Feedback reads), ``runner`` (the loop), ``figures``, ``
 """
 
 from autograder.service.figures import AssignmentFigures, assignment_figures, format_figures
-from autograder.service.ledger import Entry, Ledger
+from autograder.service.ledger import Entry, Ledger, open_ledger, service_state
 from autograder.service.runner import GradingService, ServiceConfig
 
 __all__ = [
@@ -31,4 +31,6 @@ __all__ = [
     "ServiceConfig",
     "assignment_figures",
     "format_figures",
+    "open_ledger",
+    "service_state",
 ]

@@ -44,10 +44,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def default_state(course_root: Path) -> Path:
-    return course_root / ".course-service"
-
-
 async def _serve(service: object, args: argparse.Namespace) -> None:
     from tornado.ioloop import PeriodicCallback
 
@@ -81,6 +77,9 @@ async def _serve(service: object, args: argparse.Namespace) -> None:
         except Exception:
             logging.getLogger("course.service").exception("a tick failed; going on")
 
+    # start-up (the sandbox's check, the grading processes and their spare kernels: many
+    # seconds) after the page listens, so that the hub finds the service up at once
+    await loop.run_in_executor(None, service.start)
     callback = PeriodicCallback(tick, args.poll * 1000)
     callback.start()
     await stopping.wait()
@@ -89,6 +88,7 @@ async def _serve(service: object, args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from autograder.config.paths import course_root
+    from autograder.service.ledger import service_state
     from autograder.service.runner import GradingService, ServiceConfig
 
     args = _parser().parse_args(argv)
@@ -103,14 +103,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     config = ServiceConfig(
         course_root=root,
-        state_dir=Path(args.state) if args.state else default_state(root),
+        state_dir=Path(args.state) if args.state else service_state(root),
         workers=args.workers,
         scheduler=args.scheduler,
         poll=args.poll,
         overrides=json.loads(args.overrides) if args.overrides else {},
     )
     service = GradingService(config)
-    service.start()
     try:
         asyncio.run(_serve(service, args))
     finally:

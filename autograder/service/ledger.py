@@ -31,7 +31,7 @@ from typing import Any
 
 from autograder.grading.submissions import Outcome
 
-__all__ = ["ACTIVE", "STATES", "TERMINAL", "Entry", "Ledger"]
+__all__ = ["ACTIVE", "STATES", "TERMINAL", "Entry", "Ledger", "open_ledger", "service_state"]
 
 STATES = ("queued", "grading", "graded", "released", "superseded", "refused", "failed")
 ACTIVE = ("queued", "grading", "graded")
@@ -140,7 +140,11 @@ class Ledger:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        # one connection, used by one thread at a time (the service's start-up runs in a thread
+        # while its page starts listening; ticks and pages then share the event loop's thread)
+        self._db = sqlite3.connect(
+            self.path, timeout=60, isolation_level=None, check_same_thread=False
+        )
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # a committed step survives a power cut
@@ -396,3 +400,15 @@ class Ledger:
                 "UPDATE submissions SET notice_sent = ? WHERE id = ? AND notice = ?",
                 (notice, entry_id, notice),
             )
+
+
+def service_state(course_root: Path) -> Path:
+    """The service's folder in a course (its ledger, its kept feedback): the instructor's only,
+    and ignored by nbgrader (``.course-*``)."""
+    return Path(course_root) / ".course-service"
+
+
+def open_ledger(course_root: Path, state: Path | None = None) -> Ledger | None:
+    """The service's ledger of the course, or None where the service never ran."""
+    path = (state or service_state(course_root)) / "ledger.sqlite"
+    return Ledger(path) if path.is_file() else None

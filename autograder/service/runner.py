@@ -68,13 +68,13 @@ class GradingService:
     """The loop of the module's docstring; ``run`` runs it, ``tick`` is one turn."""
 
     def __init__(self, config: ServiceConfig, executor: Executor | None = None) -> None:
-        from autograder.config.nbgrader import course_config, exchange_root
+        from autograder.config.course import Course
 
         self.config = config
-        self.root = Path(config.course_root).resolve()
-        cfg = course_config(self.root)
-        self.course_id = str(cfg.CourseDirectory.course_id)
-        self.exchange = Path(exchange_root()) / self.course_id
+        self.course = Course.at(config.course_root)
+        self.root = self.course.root
+        self.course_id = self.course.course_id
+        self.exchange = self.course.exchange / self.course_id
         config.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         config.state_dir.chmod(0o700)
         self.ledger = Ledger(config.ledger_path)
@@ -96,16 +96,21 @@ class GradingService:
 
     def start(self) -> None:
         """Recover what a killed run was grading; start the grading processes."""
-        from autograder.sandbox.bubblewrap import SandboxConfig, check_sandbox
+        from autograder.sandbox.bubblewrap import check_sandbox
+        from autograder.sandbox.slots import current_slot
 
         back = self.ledger.start_run(os.getpid())
         if back:
             log.warning(
                 "%d submission(s) were being graded when the service stopped: queued again", back
             )
-        check_sandbox(
-            SandboxConfig(),
-            secret_paths=[self.root / "source", self.root.parent / "reference_impl"],
+        check_sandbox(  # loud, as the batch: grading never runs unsandboxed
+            self.course.sandbox(current_slot()),
+            secret_paths=[
+                self.root / "problem_sets",
+                self.root / "source",
+                self.root.parent / "reference_impl",
+            ],
         )
         start = getattr(self.executor, "start", None)
         if start is not None:
