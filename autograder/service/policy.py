@@ -33,7 +33,7 @@ def next_grading_at(
     at ``now`` under ``cap`` gradings per ``window``; else the first time they may."""
     if cap is None:
         return None
-    recent = sorted(t for t in started if now - window < t <= now)
+    recent = sorted(t for t in started if t <= now < t + window)  # each counts for a window
     if len(recent) < cap:
         return None
     return recent[len(recent) - cap] + window
