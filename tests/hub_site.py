@@ -115,7 +115,7 @@ def hub_platform(tmp: Path, grader_workers: int = 0) -> Iterator[LocalPlatform]:
         platform.prepare()
         for name in [*LEARNERS, *INSTRUCTORS]:
             reset_home(name)
-        platform.course("release", "--due", now=NOW)
+        platform.release_due(NOW)
         proc = platform.start()
         try:
             yield platform

@@ -64,7 +64,7 @@ def serve_demo(repo: Path, port: int, now: str | None = None, ip: str = "127.0.0
     _say("[hub] accounts, the learner environment, the proxy, the exchange")
     pf.prepare()
     _say(f"[hub] releasing what book/schedule.yml makes due at {now}")
-    released = pf.course("release", "--due", now=now).stdout
+    released = pf.release_due(now)
     _say(released.rstrip())
     _say("[hub] building the book (its launch links point at this hub)")
     pf.course("build", "--book-only", now=now)

@@ -14,7 +14,8 @@ Who owns what:
 
 The course commands run as root with ``course_env()``: the exchange, the learners' repository,
 the hub's address and the book's address of this platform (``COURSE_*`` overrides of
-``_config.yml``), so that the book's launch links and the notebooks' links point at this hub.
+``_config.yml``), so that the book's launch links and the notebooks' links point at this hub;
+``release_due`` publishes to this platform's learners' repository (``--remote``).
 """
 
 from __future__ import annotations
@@ -134,6 +135,11 @@ class LocalPlatform:
                 f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
             )
         return proc
+
+    def release_due(self, now: str) -> str:
+        """``course release --due`` at ``now`` to this platform's learners' repository and
+        exchange; returns what it printed."""
+        return self.course("release", "--due", "--remote", self.remote.as_uri(), now=now).stdout
 
     def settings(self) -> HubSettings:
         from autograder.sandbox.bubblewrap import default_kernel_env
