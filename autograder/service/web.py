@@ -80,7 +80,11 @@ def _section(f: AssignmentFigures) -> str:
             score = "—" if e.score is None else f"{e.score:g} / {e.max_score:g}"
             if e.penalty:
                 score += f" (late −{e.penalty:g})"
-            verdict = f"{e.status}: {e.verdict}" if e.status else str(e.state)
+            verdict = str(e.status or e.state)
+            if e.verdict and e.verdict != e.status:
+                verdict += f": {e.verdict}"
+            if e.graded_by == "adopted":
+                verdict += " (graded earlier, adopted)"
             out.append(
                 f"<tr><td>{esc(e.learner)}</td><td>{_clock(e.submitted_at)}</td>"
                 f"<td>{_seconds(e.latency)}</td><td>{_seconds(e.seconds)}</td>"
@@ -98,7 +102,7 @@ def _section(f: AssignmentFigures) -> str:
         for p in f.parts:
             pct = 100 * p.full
             out.append(
-                f"<tr><td>{esc(p.title)}</td><td><span class='bar' style='width:{pct:.0f}px'>"
+                f"<tr><td>{esc(p.title)}</td><td><span class='meter' style='width:{pct:.0f}px'>"
                 f"</span> {pct:.0f} %</td><td>{100 * p.mean:.0f} %</td><td>{p.learners}</td></tr>"
             )
         out.append("</table>")
@@ -122,7 +126,8 @@ body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 1.
        color: #1f2328; } h1 { font-size: 1.5rem; } h2 { border-bottom: 1px solid #d0d7de; }
 table { border-collapse: collapse; margin: .4rem 0 1rem; font-size: .9rem; }
 th, td { border: 1px solid #d0d7de; padding: .25rem .6rem; text-align: left; }
-th { background: #f6f8fa; } .bar { display: inline-block; height: .7rem; background: #0969da; }
+th { background: #f6f8fa; }
+.meter { display: inline-block; height: .7rem; background: #0969da; vertical-align: middle; }
 """
 
 
