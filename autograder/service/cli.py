@@ -80,6 +80,11 @@ async def _serve(service: object, args: argparse.Namespace) -> None:
     # start-up (the sandbox's check, the grading processes and their spare kernels: many
     # seconds) after the page listens, so that the hub finds the service up at once
     await loop.run_in_executor(None, service.start)
+
+    def wake() -> None:  # a grading finished (in another thread): the next turn at once
+        loop.call_soon_threadsafe(tick)
+
+    service.wake = wake
     callback = PeriodicCallback(tick, args.poll * 1000)
     callback.start()
     await stopping.wait()

@@ -51,10 +51,12 @@ class LocalPool:
         return self._pool
 
     def start(self) -> None:
-        """Start every grading process now (each starts its spare sandbox), not on the first
-        submission."""
+        """Start every grading process now (each starts its spare sandbox and its MathJax), not
+        on the first submission."""
+        from autograder.service.typesetter import warm_up
+
         pool = self._executor()
-        for f in [pool.submit(os.getpid) for _ in range(self.workers)]:
+        for f in [pool.submit(warm_up, str(self.course_root)) for _ in range(self.workers)]:
             f.result()
 
     def capacity(self) -> int:

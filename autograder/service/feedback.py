@@ -6,7 +6,7 @@ nbgrader addresses feedback to one submission: ``<exchange>/<course>/feedback/<h
 learner's Fetch Feedback looks for, for each submission in their cache, and copies into
 ``<ps>/feedback/<timestamp>/``. ``write_feedback`` makes the course's feedback page for the
 learner's graded submission (``autograder.feedback``: nbgrader's ``GenerateFeedback`` with the
-course's template, the mathematics typeset) and keeps a copy per submission in the service's
+course's template, the mathematics typeset by this grading process's MathJax, ``typesetter``) and keeps a copy per submission in the service's
 store, so that feedback held until the due date is still this submission's when it is
 released; ``publish`` puts a page at its address (written whole, then renamed: a learner never
 fetches half a file). A notice — received, waiting for the hour's cap, held until the due
@@ -57,7 +57,8 @@ def write_feedback(course_root: Path, assignment: str, learner: str, store: Path
     from nbgrader.utils import capture_log, temp_attrs
 
     from autograder.feedback.generate import feedback_config
-    from autograder.feedback.typeset import node_modules, typeset_math
+    from autograder.feedback.typeset import node_modules
+    from autograder.service.typesetter import typeset_pages
 
     cfg = feedback_config(course_root)
     coursedir = CourseDirectory(config=cfg)
@@ -74,7 +75,7 @@ def write_feedback(course_root: Path, assignment: str, learner: str, store: Path
         )
     folder = course_root / "feedback" / learner / assignment
     pages = sorted(folder.glob("*.html"))
-    typeset_math(pages, node_modules(course_root.parent))
+    typeset_pages(pages, node_modules(course_root.parent))
     tmp = store.with_name(f".{store.name}.{os.getpid()}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)

@@ -63,15 +63,20 @@ def _parse_name(name: str) -> tuple[str, str, str] | None:
     return learner, assignment, timestamp
 
 
-def scan_inbound(inbound: Path, assignments: set[str] | None = None) -> list[InboundSubmission]:
-    """The complete submissions in ``inbound`` (of ``assignments`` only, when given), oldest
-    first. A folder still being written (no secret yet) is left for a later scan."""
+def scan_inbound(
+    inbound: Path, assignments: set[str] | None = None, skip: set[str] | None = None
+) -> list[InboundSubmission]:
+    """The complete submissions in ``inbound`` (of ``assignments`` only, when given; none named
+    in ``skip``), oldest first. A folder still being written (no secret yet) is left for a
+    later scan."""
     found = []
     try:
         entries = list(os.scandir(inbound))
     except FileNotFoundError:
         return []
     for entry in entries:
+        if skip is not None and entry.name in skip:
+            continue
         if not entry.is_dir(follow_symlinks=False):
             continue
         parsed = _parse_name(entry.name)

@@ -26,6 +26,7 @@ import logging
 import os
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,8 @@ class GradingService:
         self.overrides = {"run_id": f"service-{os.getpid()}", **config.overrides}
         self._executor = executor
         self._running: dict[int, Any] = {}  # entry id → future
+        #: called (from another thread) when a grading finishes: the loop's next turn, now
+        self.wake: Callable[[], None] | None = None
         self._notebooks: dict[str, list[str]] = {}
 
     # -- set-up -------------------------------------------------------------------------------
@@ -151,9 +154,7 @@ class GradingService:
         """Add what arrived in the exchange; returns the new entries."""
         known = self.ledger.names()
         added = []
-        for sub in scan_inbound(self.exchange / "inbound", self.released_assignments()):
-            if sub.name in known:
-                continue
+        for sub in scan_inbound(self.exchange / "inbound", self.released_assignments(), known):
             try:
                 secret = sub.secret()
             except OSError:
@@ -248,8 +249,14 @@ class GradingService:
                 str(self.exchange / "inbound" / entry.name),
                 str(self.config.state_dir / "feedback" / str(entry.id)),
             )
-            self._running[entry.id] = self.executor.submit(job)
+            future = self.executor.submit(job)
+            future.add_done_callback(self._finished)
+            self._running[entry.id] = future
             log.info("grading %s", entry.name)
+
+    def _finished(self, future: Any) -> None:
+        if self.wake is not None:
+            self.wake()
 
     def release(self, now: float) -> None:
         """Publish feedback whose time has come, and the notices due."""
