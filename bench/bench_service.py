@@ -83,6 +83,42 @@ def _load() -> str:
     return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
+class CpuAccount:
+    """CPU seconds used by a process and everything it starts (grading processes, sandboxed
+    kernels, MathJax), from a cgroup-v1 ``cpuacct`` group of its own; None where there is no
+    writable cpuacct hierarchy."""
+
+    BASE = Path("/sys/fs/cgroup/cpuacct")
+
+    def __init__(self, name: str) -> None:
+        self.path: Path | None = self.BASE / f"cryoem-bench-{name}-{os.getpid()}"
+        try:
+            self.path.mkdir(exist_ok=True)
+        except OSError:
+            self.path = None
+
+    def add(self, pid: int) -> None:
+        if self.path is not None:
+            (self.path / "cgroup.procs").write_text(str(pid))
+
+    def seconds(self) -> float | None:
+        if self.path is None:
+            return None
+        return int((self.path / "cpuacct.usage").read_text()) / 1e9
+
+    def close(self) -> None:
+        if self.path is not None:
+            for pid in (self.path / "cgroup.procs").read_text().split():
+                try:
+                    (self.BASE / "cgroup.procs").write_text(pid)
+                except OSError:
+                    pass
+            try:
+                self.path.rmdir()
+            except OSError:
+                pass
+
+
 def _secret(course: ServiceCourse, learner: str) -> str:
     found = [p for p in course.inbound() if p.name.startswith(f"{learner}+")]
     return (found[0] / "submission_secret.txt").read_text().strip()
@@ -94,10 +130,14 @@ def run_service(tmp: Path, n: int, window: float, workers: int, seed: int) -> di
     learners = [f"learner{i:03d}" for i in range(n)]
     rng = random.Random(seed)
     offsets = sorted(rng.uniform(0, window) for _ in range(n))
+    account = CpuAccount("service")
     course.start()
+    assert course.proc is not None
+    account.add(course.proc.pid)  # before it starts its grading processes
     t_up = time.monotonic()
     wait_for(lambda: "grading service:" in course.log_tail(100000), 600, 0.5, "the service up")
     print(f"service up in {time.monotonic() - t_up:.1f} s (load {_load()})", flush=True)
+    cpu0 = account.seconds()
     submitted: dict[str, float] = {}
     seen: dict[str, float] = {}
     feedback_dir = course.exchange / "cryoem-study-group-2022" / "feedback"
@@ -139,7 +179,9 @@ def run_service(tmp: Path, n: int, window: float, workers: int, seed: int) -> di
         done.set()
         watcher.join()
     load_end = _load()
+    cpu1 = account.seconds()
     course.stop()
+    account.close()
     latencies = [seen[k] - submitted[k] for k in learners]
     entries = course.entries()
     journal = course.journal()
@@ -162,6 +204,7 @@ def run_service(tmp: Path, n: int, window: float, workers: int, seed: int) -> di
         "load_start": load_start,
         "load_end": load_end,
         "service_side_latency_p95_s": percentile([e.latency or 0 for e in entries], 95),
+        "cpu_s_per_submission": None if cpu0 is None or cpu1 is None else (cpu1 - cpu0) / n,
     }
     course.cleanup()
     return result
@@ -182,19 +225,30 @@ def run_batch(tmp: Path, n: int, window: float, workers: int, seed: int) -> dict
     env = {**os.environ, **course.env}
     start = time.time()
     steps = {}
+    account = CpuAccount("batch")
+    cpu0 = account.seconds()
     for cmd in (
         ["collect", PS],
         ["grade", PS, "--workers", str(workers), "--quiet"],
         ["feedback", PS],
     ):
         s = time.time()
-        proc = subprocess.run(
-            [COURSE, *cmd], cwd=course.repo, env=env, capture_output=True, text=True
+        proc = subprocess.Popen(
+            [COURSE, *cmd],
+            cwd=course.repo,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
+        account.add(proc.pid)
+        _, err = proc.communicate()
         if proc.returncode != 0:
-            raise SystemExit(f"course {' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
+            raise SystemExit(f"course {' '.join(cmd)} failed:\n{err[-3000:]}")
         steps[cmd[0]] = time.time() - s
     wall = time.time() - start
+    cpu1 = account.seconds()
+    account.close()
     # as if the batch started when the minute of submissions ended
     end = t0 + window + wall
     latencies = [end - moments[k] for k in learners]
@@ -208,6 +262,7 @@ def run_batch(tmp: Path, n: int, window: float, workers: int, seed: int) -> dict
         "p95_s": percentile(latencies, 95),
         "max_s": max(latencies),
         "gradings": len(course.journal()),
+        "cpu_s_per_submission": None if cpu0 is None or cpu1 is None else (cpu1 - cpu0) / n,
         "load_start": load_start,
         "load_end": _load(),
     }
