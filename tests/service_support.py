@@ -171,6 +171,29 @@ class ServiceCourse:
         assert found, log
         return found[1].strip()
 
+    def inbound_folder(self, learner: str, notebook: Any) -> Path:
+        """A submission folder made by hand in inbound (not by nbgrader's submit), complete:
+        the notebook, a timestamp and, last, a secret."""
+        import datetime as dt
+
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+        folder = (
+            self.exchange
+            / "cryoem-study-group-2022"
+            / "inbound"
+            / f"{learner}+{self.ps}+{stamp}+hand"
+        )
+        folder.mkdir(parents=True)
+        nbformat.write(notebook, folder / f"{self.ps}.ipynb")
+        (folder / "timestamp.txt").write_text(stamp)
+        return folder
+
+    def seal(self, folder: Path) -> None:
+        """Write the secret last, as nbgrader's submit does: the folder is complete."""
+        import secrets
+
+        (folder / "submission_secret.txt").write_text(secrets.token_hex(64))
+
     def fetch(self, learner: str) -> dict[str, str]:
         """Fetch ``learner``'s feedback; timestamp folder → the page's text."""
         from course_learner.exchange import ExchangeError, fetch_feedback

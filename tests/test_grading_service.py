@@ -221,6 +221,11 @@ def test_bad_and_hostile_submissions_get_their_verdict_and_never_stop_it(
     forged = next(p for p in service.inbound() if p.name.startswith("nobody+"))
     os.chown(forged, 1, 1)  # daemon's, not nobody's
     assert nobody.pw_uid != 1
+    # a folder made by hand in inbound (writable by every learner) holding a FIFO, which would
+    # block a copy forever
+    piped = service.inbound_folder("piper", learner_notebook(root, PS))
+    os.mkfifo(piped / "pipe")
+    service.seal(piped)
     service.start()
     service.submit("notjson", b"this is not a notebook {")
     looping = (
@@ -229,7 +234,7 @@ def test_bad_and_hostile_submissions_get_their_verdict_and_never_stop_it(
     service.submit("looper", append_to(learner_notebook(root, PS), "quat_multiply", looping))
     service.submit("fork-bomb", append_to(learner_notebook(root, PS), "quat_multiply", FORK_BOMB))
     service.submit("fine", learner_notebook(root, PS))
-    wait_for(lambda: _released(service, 5), GRADING, 2, "every verdict")
+    wait_for(lambda: _released(service, 6), GRADING, 2, "every verdict")
     assert service.alive()
     entries = {e.learner: e for e in service.entries()}
     assert entries["notjson"].status == "broken" and entries["notjson"].score == 0
@@ -237,6 +242,9 @@ def test_bad_and_hostile_submissions_get_their_verdict_and_never_stop_it(
     assert entries["fork-bomb"].status == "graded" and entries["fork-bomb"].score is not None
     assert entries["nobody"].state == "refused" and "not by nobody" in (
         entries["nobody"].verdict or ""
+    )
+    assert entries["piper"].state == "refused" and "pipe is not a regular file" in (
+        entries["piper"].verdict or ""
     )
     assert entries["fine"].score == 36.0
     assert notice_kind(service.fetch("nobody")[stamp]) == "refused"

@@ -41,6 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--port", type=int, help="serve the page here (default: the hub's address)")
     p.add_argument("--overrides", help="JSON: SandboxedAutograde settings (tests: short limits)")
+    p.add_argument(
+        "--job-timeout",
+        type=float,
+        default=900.0,
+        help="seconds before a grading with no verdict counts as failed (default 900)",
+    )
     return parser
 
 
@@ -113,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         scheduler=args.scheduler,
         poll=args.poll,
         overrides=json.loads(args.overrides) if args.overrides else {},
+        job_timeout=args.job_timeout,
     )
     service = GradingService(config)
     try:

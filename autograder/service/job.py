@@ -23,7 +23,7 @@ from typing import Any
 from autograder.grading.locking import graded_marker, submission_lock
 from autograder.grading.submissions import Outcome, Submission, fingerprint
 
-__all__ = ["GradingFailed", "Job", "JobResult", "collect_submission", "run_job"]
+__all__ = ["GradingFailed", "Job", "JobResult", "Refused", "collect_submission", "run_job"]
 
 
 @dataclass(frozen=True)
@@ -49,16 +49,40 @@ class GradingFailed(RuntimeError):
     """The grading machinery failed on a submission (not the learner's fault): retried."""
 
 
+class Refused(ValueError):
+    """The submission cannot be collected at all; the message says why (the learner sees it)."""
+
+
+def _check_source(source: Path, max_bytes: int) -> None:
+    """Refuse what copying would choke on: a special file (a FIFO blocks the copy forever) or a
+    folder larger than nbgrader's ``max_dir_size``. Inbound is writable by every learner: a
+    folder there need not come from nbgrader's submit."""
+    import stat
+
+    total = 0
+    for folder, dirs, files in os.walk(source):
+        for name in dirs + files:
+            path = Path(folder) / name
+            mode = path.lstat().st_mode
+            if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+                raise Refused(f"{path.relative_to(source)} is not a regular file")
+            if stat.S_ISREG(mode):
+                total += path.lstat().st_size
+        if total > max_bytes:
+            raise Refused(f"it is larger than {max_bytes // 10**6} MB")
+
+
 def collect_submission(course_root: Path, source: Path, learner: str, assignment: str) -> Path:
     """``source`` (an inbound folder) into ``submitted/<learner>/<assignment>/``, replacing
     what was there, as nbgrader's collect copies it (``CourseDirectory.ignore``, ``include``,
-    ``max_file_size``); returns the folder."""
+    ``max_file_size``, ``max_dir_size``); returns the folder, or raises ``Refused``."""
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.utils import ignore_patterns
 
     from autograder.config.nbgrader import course_config
 
     cd = CourseDirectory(config=course_config(course_root))
+    _check_source(source, 1000 * int(cd.max_dir_size))
     dest = course_root / "submitted" / learner / assignment
     dest.parent.mkdir(parents=True, exist_ok=True)
     for stale in dest.parent.glob(f".{assignment}.*"):  # a killed collect's leftovers
@@ -99,7 +123,12 @@ def run_job(course_root: str, job: Job, overrides: dict[str, Any]) -> JobResult:
                 Outcome(job.learner, "refused", "removed from the exchange before grading"),
                 refused="it was removed from the exchange before it was graded",
             )
-        folder = collect_submission(root, source, job.learner, job.assignment)
+        try:
+            folder = collect_submission(root, source, job.learner, job.assignment)
+        except Refused as why:
+            return JobResult(
+                job.entry_id, Outcome(job.learner, "refused", str(why)), refused=str(why)
+            )
         sub = Submission(job.learner, job.assignment, folder, fingerprint(folder))
         marker = graded_marker(root, sub.learner, sub.assignment, sub.fingerprint)
         by = "adopted"

@@ -59,6 +59,8 @@ class ServiceConfig:
     scheduler: str | None = None  # a Dask scheduler's address: grade on its workers
     poll: float = 0.5
     overrides: dict[str, Any] = field(default_factory=dict)  # SandboxedAutograde traits
+    #: a grading running longer is given up as a failure of the machinery (its process killed)
+    job_timeout: float = 900.0
 
     @property
     def ledger_path(self) -> Path:
@@ -174,8 +176,18 @@ class GradingService:
         return added
 
     def collect(self) -> None:
-        """Record finished gradings."""
+        """Record finished gradings; a grading stuck past ``job_timeout`` is a failure, and the
+        grading processes are replaced."""
         broken = False
+        now = time.time()
+        for entry in self.ledger.in_flight():
+            if (
+                entry.id in self._running
+                and now - (entry.started_at or now) > self.config.job_timeout
+            ):
+                self._running.pop(entry.id).cancel()
+                self._failed(entry.id, f"no verdict after {self.config.job_timeout:.0f} s")
+                broken = True
         for entry_id, future in list(self._running.items()):
             if not future.done():
                 continue
