@@ -12,6 +12,18 @@ Modules by concept:
 * ``euler`` — Euler angles ↔ matrices, including RELION, SPIDER and EMAN.
 * ``so3`` — exp/log maps and the metrics between rotations.
 * ``averaging`` — single rotation averaging: chordal, quaternion and geodesic means, median.
+* ``transforms`` — Rodrigues' formula, 4×4 rigid transforms, conversions between the Euler
+  conventions of SPIDER, EMAN and RELION (Baldwin & Penczek, 2007).
+* ``haar`` — the metric and the volume element of SO(3).
+* ``sampling`` — orientation grids (Baldwin & Penczek's quasi-uniform grid, super-Fibonacci) and
+  uniform random rotations (Shoemake).
+* ``uniformity`` — how uniformly a set of rotations or directions covers SO(3) or S².
+* ``superposition`` — least-squares superposition of point sets: Kabsch with the reflection fixed,
+  Horn's and Hanson's quaternion eigenvector, the RMSD.
+* ``bayesian_superposition`` — the uniform prior over rotations of Sanz Moreta et al. and their
+  Student-t superposition, fitted by gradient descent (PyTorch; import it by name).
+* ``denoising`` — Bayesian denoising by conjugacy: the Wiener filter (Gaussian–Gaussian) and the
+  Poisson–Gamma posterior (import it by name).
 * ``projection`` — projections of volumes, in real and Fourier space (PyTorch; import it by
   name, it is not re-exported here, so that the rotations never load torch).
 

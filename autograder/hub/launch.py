@@ -84,6 +84,7 @@ def start_hub(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    proc.course_state = str(state)  # type: ignore[attr-defined]  # for stop_hub
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -98,7 +99,8 @@ def start_hub(
 
 
 def stop_hub(proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    """SIGTERM the hub (it stops the proxy and the users' servers), SIGKILL what is left."""
+    """SIGTERM the hub (it stops the proxy and the users' servers), SIGKILL what is left —
+    the hub's process group, and the proxy (its own session) named in the state's pid file."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -110,3 +112,19 @@ def stop_hub(proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
     except ProcessLookupError:
         pass
     proc.wait()
+    state = getattr(proc, "course_state", None)
+    if state is not None:
+        _kill_proxy(Path(state) / "proxy.pid")
+
+
+def _kill_proxy(pid_file: Path) -> None:
+    try:
+        pid = int(pid_file.read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return
+    if b"configurable-http-proxy" in cmdline:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
