@@ -17,8 +17,11 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
+
+if TYPE_CHECKING:
+    from autograder.service.runner import GradingService
 
 __all__ = ["main"]
 
@@ -50,13 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _serve(service: object, args: argparse.Namespace) -> None:
+async def _serve(service: GradingService, args: argparse.Namespace) -> None:
     from tornado.ioloop import PeriodicCallback
 
     from autograder.service.figures import assignment_figures
-    from autograder.service.runner import GradingService
 
-    assert isinstance(service, GradingService)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
