@@ -681,9 +681,13 @@ print("Part H: visible tests passed")
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md_28", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Before you submit
 #
-# Restart the kernel and run all cells (*Kernel → Restart & Run All*), then run
-# `course check ps06_superposition.ipynb` in a terminal: it runs your notebook the way the
-# grader does and reports the visible tests. For more: the meeting's question 10 asks
+# Your notebook is `{launch_folder}/ps06_superposition/ps06_superposition.ipynb` in your home: the folder the book's
+# launch link made. Restart the kernel and run all cells (*Kernel → Restart Kernel and Run
+# All Cells…*), save, and press **Validate** in the notebook's toolbar: it runs your notebook
+# the way the grader does and reports the visible tests. Then open the **Assignments** tab
+# (*Nbgrader → Assignment List*): `ps06_superposition` is under *Downloaded assignments*; press **Submit**.
+# In a terminal the same is `cd ~/{launch_folder}`, then `course check ps06_superposition/ps06_superposition.ipynb`
+# and `course submit ps06_superposition`. For more: the meeting's question 10 asks
 # whether other initialisations would be suitable — start your fit from random
 # quaternions and see from how far it still finds the answer; and fit without the
 # least-squares pre-superposition.
