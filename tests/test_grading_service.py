@@ -11,6 +11,7 @@ line per grading that recorded a verdict, by whichever grader.
 from __future__ import annotations
 
 import collections
+import csv
 import datetime as dt
 import os
 import shutil
@@ -134,6 +135,18 @@ def test_learners_submit_and_each_gets_feedback(service: ServiceCourse) -> None:
     assert "submission → feedback over 3 released" in report.stdout, report.stdout
     assert "scores of 3 learner(s)" in report.stdout
     assert "3 released" in report.stdout
+    # what the service graded, `course export` writes for nbgrader and for Canvas
+    out = service.tmp / "grades.csv"
+    exported = _course_cmd(service, "export", "--to", str(out))
+    assert exported.returncode == 0, exported.stderr
+    rows = list(csv.reader(out.with_name("grades-canvas.csv").open()))
+    assert rows[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+    column = rows[0].index(PS)
+    assert rows[1][0].strip() == "Points Possible" and rows[1][column] == "36"
+    canvas = {r[3]: r[column] for r in rows[2:]}
+    assert {k: float(v) for k, v in canvas.items()} == {
+        name: score for name, (_, score, _) in scores.items()
+    }
 
 
 def test_sigkill_mid_grading_then_restart_loses_nothing_and_grades_once(
@@ -398,3 +411,4 @@ def test_sigterm_stops_the_service_and_its_graders(service: ServiceCourse) -> No
     service.proc.send_signal(signal.SIGTERM)
     assert service.proc.wait(60) == 0
     wait_for(lambda: not any(Path(f"/proc/{p}").exists() for p in kids), 30, 0.5, "graders gone")
+    assert "Traceback" not in service.log_tail(100000), service.log_tail(6000)  # a quiet stop

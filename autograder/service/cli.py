@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -89,7 +90,10 @@ async def _serve(service: GradingService, args: argparse.Namespace) -> None:
     await loop.run_in_executor(None, service.start)
 
     def wake() -> None:  # a grading finished (in another thread): the next turn at once
-        loop.call_soon_threadsafe(tick)
+        # after SIGTERM the loop is closed while the pool fails its running gradings: nothing
+        # to wake (the ledger still says "grading"; the next start takes them up again)
+        with contextlib.suppress(RuntimeError):  # "Event loop is closed"
+            loop.call_soon_threadsafe(tick)
 
     service.wake = wake
     callback = PeriodicCallback(tick, args.poll * 1000)
