@@ -117,6 +117,7 @@ def test_graded_on_submit_through_the_hub(platform: LocalPlatform) -> None:
         page.screenshot(path=str(artefacts() / "service-instructor-page.png"), full_page=True)
         text = section.inner_text()
         assert "2 released" in text and "Submission → released feedback (2)" in text, text
+        assert "Queue" in text and "Empty: every submission is graded." in text, text
         recent = section.locator("table.recent")
         assert recent.locator("tr").count() == 3  # a header and the two gradings
         assert ADA in recent.inner_text() and BEN in recent.inner_text()
