@@ -11,8 +11,10 @@ line per grading that recorded a verdict, by whichever grader.
 from __future__ import annotations
 
 import collections
+import contextlib
 import csv
 import datetime as dt
+import json
 import os
 import shutil
 import signal
@@ -412,3 +414,46 @@ def test_sigterm_stops_the_service_and_its_graders(service: ServiceCourse) -> No
     assert service.proc.wait(60) == 0
     wait_for(lambda: not any(Path(f"/proc/{p}").exists() for p in kids), 30, 0.5, "graders gone")
     assert "Traceback" not in service.log_tail(100000), service.log_tail(6000)  # a quiet stop
+
+
+#: Starts its arguments in a session of their own, as the hub starts a managed service, writes
+#: the child's pid to the file named first, and waits for it.
+HUB_LIKE_PARENT = (
+    "import subprocess, sys\n"
+    "p = subprocess.Popen(sys.argv[2:], start_new_session=True)\n"
+    "open(sys.argv[1], 'w').write(str(p.pid))\n"
+    "p.wait()"
+)
+
+
+def test_a_service_started_with_exit_with_parent_stops_when_its_starter_is_killed(
+    service: ServiceCourse,
+) -> None:
+    """The hub passes ``--exit-with-parent``: a hub SIGKILLed before it could stop its
+    services (its process group does not hold the service) leaves no grading service behind."""
+    pid_file = service.tmp / "service.pid"
+    cmd = [sys.executable, "-m", "autograder.service", "serve", "--workers", "1", "--poll", "0.3"]
+    cmd += ["--overrides", json.dumps(service.overrides), "--exit-with-parent"]
+    with service.log.open("ab") as log:
+        starter = subprocess.Popen(
+            [sys.executable, "-c", HUB_LIKE_PARENT, str(pid_file), *cmd],
+            cwd=service.repo,
+            env={**os.environ, **service.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        pid = int(wait_for(lambda: pid_file.is_file() and pid_file.read_text(), 60, 0.2, "pid"))
+        service.submit("orphan", learner_notebook(service.root, PS))
+        wait_for(lambda: "grading" in service.states().values(), GRADING, 0.2, "a grading")
+        graders = _descendants(pid)
+        assert graders
+        starter.kill()
+        starter.wait()
+        wait_for(lambda: not Path(f"/proc/{pid}").exists(), 60, 0.5, "the service gone")
+        wait_for(lambda: not any(Path(f"/proc/{p}").exists() for p in graders), 30, 0.5, "graders")
+        assert "is gone: stopping" in service.log_tail(100000)
+    finally:
+        with contextlib.suppress(ProcessLookupError, ValueError, OSError):
+            os.killpg(int(pid_file.read_text()), signal.SIGKILL)

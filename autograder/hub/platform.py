@@ -184,6 +184,7 @@ class LocalPlatform:
                 "serve",
                 "--workers",
                 str(self.grader_workers),
+                "--exit-with-parent",
             ],
             "cwd": str(self.repo),
             "environment": env,

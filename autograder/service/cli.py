@@ -51,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
         default=900.0,
         help="seconds before a grading with no verdict counts as failed (default 900)",
     )
+    p.add_argument(
+        "--exit-with-parent",
+        action="store_true",
+        help="stop when the process that started it is gone (the hub passes it: a hub killed "
+        "before it could stop its services leaves no grading service behind)",
+    )
     return parser
 
 
@@ -79,7 +85,17 @@ async def _serve(service: GradingService, args: argparse.Namespace) -> None:
         app.listen(port, address=urlparse(url).hostname if url else "127.0.0.1")
         logging.getLogger("course.service").info("instructor page on port %d at %s", port, prefix)
 
+    parent = os.getppid()
+
     def tick() -> None:
+        if args.exit_with_parent and os.getppid() != parent:
+            # the hub starts the service in a session of its own, so a SIGKILLed hub's process
+            # group does not take it along; the next hub would start a second one
+            logging.getLogger("course.service").warning(
+                "the process that started the service (%d) is gone: stopping", parent
+            )
+            stopping.set()
+            return
         try:
             service.tick()
         except Exception:
