@@ -184,7 +184,7 @@ def trilinear_sample(volume: ArrayLike, index_xyz: ArrayLike) -> FloatArray:
             for dx, wx in ((0, gx), (1, fx)):
                 w = np.where(valid, wzy * wx, 0.0)
                 out += w.reshape(-1, *(1,) * len(chan)) * flat[i0 + (dz * sz + dy * sy + dx)]
-    return out.reshape(*lead, *chan)
+    return out.reshape(lead + chan)
 
 
 def _sample_points(shape: tuple[int, int, int], R: ArrayLike) -> FloatArray:

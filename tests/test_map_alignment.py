@@ -90,6 +90,8 @@ def test_trilinear_sample_is_scipys_order_one_interpolation_of_the_zero_extended
     pts = np.concatenate([pts, rng.uniform(-1.5, n_xyz + 0.5, size=(50, 3))])
     pts[:5] = np.floor(pts[:5])  # exactly on the lattice, and on its edges
     got = M.trilinear_sample(v, pts)
+    assert M.trilinear_sample(v, pts[7]).shape == ()  # one point: a scalar
+    assert M.trilinear_sample(v, pts[7]) == pytest.approx(got[7], abs=1e-12)
     want = ndimage.map_coordinates(v, pts[:, ::-1].T, order=1, mode="grid-constant", cval=0.0)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     # channels are interpolated alike
