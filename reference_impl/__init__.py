@@ -18,6 +18,10 @@ Modules by concept:
 * ``sampling`` — orientation grids (Baldwin & Penczek's quasi-uniform grid, super-Fibonacci) and
   uniform random rotations (Shoemake).
 * ``uniformity`` — how uniformly a set of rotations or directions covers SO(3) or S².
+* ``superposition`` — least-squares superposition of point sets: Kabsch with the reflection fixed,
+  Horn's and Hanson's quaternion eigenvector, the RMSD.
+* ``bayesian_superposition`` — the uniform prior over rotations of Sanz Moreta et al. and their
+  Student-t superposition, fitted by gradient descent (PyTorch; import it by name).
 * ``denoising`` — Bayesian denoising by conjugacy: the Wiener filter (Gaussian–Gaussian) and the
   Poisson–Gamma posterior (import it by name).
 * ``map_alignment`` — aligning two density maps, VESPER-style: Gaussian-atom maps, rotation by

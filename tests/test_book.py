@@ -355,7 +355,8 @@ def test_meeting_pages_link_to_their_problem_sets(site: Any) -> None:
         for ps in schedule.problem_sets_for(m):
             assert urljoin(pages[m.docname].url, f"/{ps.docname}.html") in hrefs, (m.slug, ps.id)
             linked += 1
-    assert linked == 7  # 4 Feb; 11 Feb; 25 Feb (two); 4, 18 and 25 Mar
+    # every (problem set, meeting) pair of the schedule is a link, and there are such pairs
+    assert linked == sum(len(ps.meetings) for ps in schedule.problem_sets) >= 7
 
 
 def test_no_link_points_at_the_private_course_repository(site: Any) -> None:

@@ -9,6 +9,8 @@
   random quaternions — and reject the wrong ones: grids uniform in the Euler angles, one
   hemisphere, no in-plane angles, random points for a grid, normalised cube points, uniform
   Euler angles for random rotations.
+* Part B's eq. 8 accepts every form equal to eq. 8 on the unit sphere S³ and rejects, by name, a
+  form that divides by e₁² + e₂² + e₃² (0/0 at the identity).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import sys
 
 import numpy as np
 import pytest
+import sympy
 from grading_support import REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -251,3 +254,35 @@ def test_random_samplers_pass_and_biased_ones_fail(seed: int) -> None:
     )
     assert hc._uniform_theta(euler, case) and not hc._uniform_theta(S.shoemake_quat(n, seed), case)
     assert hc.measured_random()(S.super_fibonacci_quat(n), None, case) is not None  # not random
+
+
+def _eq8_result(answer):
+    """Part B's eq. 8 check on one answer (a SymPy matrix), through the wire format."""
+    part = next(p for p in load_parts(FOLDER, PS) if p.grade_id == "test_eq8")
+    check = next(c for c in part.checks if getattr(c, "function", None) == "eq8_from_eq7")
+    plan = check.plan(np.random.default_rng(0))
+    return plan.evaluate(answer_in_namespace(plan.requests, {"eq8_from_eq7": lambda: answer}))
+
+
+def test_eq8_accepts_any_form_on_s3_and_rejects_one_undefined_at_the_identity() -> None:
+    """The notebook's rule for eq. 8: equal to it at every unit quaternion, the identity
+    included. Forms that used e₀² + e·e = 1 pass; the c² − s² route, whose entries keep a
+    1/(e₁² + e₂² + e₃²) (equal to eq. 8 elsewhere on S³, 0/0 at the identity), fails and is
+    named."""
+    e0, e1, e2, e3 = sympy.symbols("e0 e1 e2 e3", real=True)
+    e = sympy.Matrix([e1, e2, e3])
+    K = sympy.Matrix([[0, -e3, e2], [e3, 0, -e1], [-e2, e1, 0]])
+    dot = (e.T * e)[0]
+    eq8 = (e0**2 - dot) * sympy.eye(3) + 2 * e * e.T + 2 * e0 * K
+    one_minus = (1 - 2 * dot) * sympy.eye(3) + 2 * e * e.T + 2 * e0 * K
+    for answer in (eq8, one_minus):
+        result = _eq8_result(answer)
+        assert result.passed == result.total, result.lines
+    # (1 − cos θ) nᵢnⱼ with cos θ = c² − s², nᵢ = eᵢ/s: (1 − e₀² + e·e) eᵢeⱼ / e·e
+    divided = (
+        (e0**2 - dot) * sympy.eye(3) + (1 - e0**2 + dot) * e * e.T / dot + 2 * e0 * K
+    ).applyfunc(sympy.expand)
+    result = _eq8_result(divided)
+    assert result.passed == 0, result.lines
+    assert result.diagnosis is not None
+    assert result.diagnosis.name == "division by e·e (undefined at the identity)"

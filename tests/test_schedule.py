@@ -50,6 +50,8 @@ EXPECTED_PROBLEM_SETS = {
     "ps03_rotation_averaging": [dt.date(2022, 2, 25)],
     "ps04_projection_layer": [dt.date(2022, 3, 4), dt.date(2022, 3, 18), dt.date(2022, 3, 25)],
     "ps05_transforms_sampling": [dt.date(2022, 2, 11)],
+    "ps06_superposition": [dt.date(2022, 3, 11), dt.date(2022, 4, 1)],
+    "ps09_bayesian_denoising": [dt.date(2022, 1, 28)],
 }
 
 
@@ -210,6 +212,9 @@ def test_meeting_header_names_time_zone_guest_and_problem_sets(schedule: sch.Sch
     assert "</book/problem-sets/ps03_rotation_averaging>" in md
     md = sch.meeting_header_markdown(schedule, schedule.meeting("2022-04-01-hanson"))
     assert "**Guest:** Andrew Hanson" in md and "9:00 PDT (16:00 UTC)" in md
+    assert "</book/problem-sets/ps06_superposition>" in md
+    md = sch.meeting_header_markdown(schedule, schedule.meeting("2022-03-11-sanz-moreta"))
+    assert "</book/problem-sets/ps06_superposition>" in md
 
 
 def test_the_assumed_meeting_length_is_marked_as_the_books(schedule: sch.Schedule) -> None:

@@ -3,7 +3,7 @@ never released, never in the learner's sandbox. See ``autograder.checks.function
 
 Parts A–E compare values with ``reference_impl`` (``transforms``, ``euler``, ``haar``); Part B
 compares SymPy matrices entry by entry at random rational points (on S² for eq. 7's unit axis,
-on S³ for eq. 8's unit quaternion). Parts F and G grade *constructions*: the grader measures the
+on S³ and at ± the identity for eq. 8's unit quaternion). Parts F and G grade *constructions*: the grader measures the
 learner's grids and samples itself with ``reference_impl.uniformity`` — number of points,
 covering radius against Haar-random probes, counts in balls against the volume element,
 Kolmogorov–Smirnov distances to the Haar law, and the close-pair fraction of independent points —
@@ -96,6 +96,13 @@ def rodrigues_cases(rng):
         )
     cases.append(Case((np.array([0.0, 1.0, 0.0]), PI), label="a half turn about y", key=("unit",)))
     cases.append(Case((vector(rng, 4), rng.uniform(-3, 3, size=4)), key=("nonunit",)))
+    cases.append(
+        Case(
+            (vector(rng, scale=2.0), rng.uniform(-3, 3, size=4)),
+            label="one axis (3,), four angles (4,)",
+            key=("nonunit",),
+        )
+    )
     return visible + cases
 
 
@@ -257,6 +264,40 @@ def sympy_equal_on_s2():
     return compare
 
 
+_ON_S3 = sympy_equal(SYMBOLS8, unit=("e0", "e1", "e2", "e3"))
+_IDENTITIES = [
+    {
+        _E[0]: sympy.Integer(sign),
+        _E[1]: sympy.Integer(0),
+        _E[2]: sympy.Integer(0),
+        _E[3]: sympy.Integer(0),
+    }
+    for sign in (1, -1)
+]
+
+
+def eq8_on_s3():
+    """Eq. 8 as the notebook states it: equal to the reference at *every* unit quaternion.
+    ``sympy_equal`` at random rational points of S³, and then at ± the identity, where a form
+    that divides by e₁² + e₂² + e₃² (the c² − s² route without c² + s² = 1) is 0/0."""
+
+    def compare(value, expected, case):
+        reason = _ON_S3(value, expected, case)
+        if reason:
+            return reason
+        diff = rebuild_sympy(value, SYMBOLS8)[case.key] - expected[case.key]
+        for pt in _IDENTITIES:
+            try:
+                v = complex(sympy.N(diff.xreplace(pt), 30))
+            except (TypeError, ValueError, ZeroDivisionError):
+                v = complex("nan")
+            if not abs(v) < 1e-12:
+                return "is undefined or wrong at the identity e = (±1, 0, 0, 0)"
+        return None
+
+    return compare
+
+
 def entries(rng):
     return [Case(label=f"entry {i, j}", key=(i, j)) for i in range(3) for j in range(3)]
 
@@ -283,7 +324,7 @@ PART_B = Part(
             "eq8_from_eq7",
             entries,
             lambda: EQ8,
-            sympy_equal(SYMBOLS8, unit=("e0", "e1", "e2", "e3")),
+            eq8_on_s3(),
             weight=1.5,
             mistakes=[
                 Mistake(
@@ -305,6 +346,15 @@ PART_B = Part(
                     "cos(θ/2) and 1 − cos θ = 2 sin²(θ/2), so sin θ n̂ = 2e₀e and (1 − cos θ) n̂n̂ = "
                     "2eeᵀ.",
                     lambda: _eq8(1, 1),
+                ),
+                Mistake(
+                    "division by e·e (undefined at the identity)",
+                    "Your eq. 8 divides by e₁² + e₂² + e₃², so it is 0/0 at the identity: with "
+                    "cos θ = c² − s², 1 − cos θ = 1 − c² + s² is 2s² only through c² + s² = 1. Use "
+                    "cos θ = 1 − 2s² (1 − cos θ = 2s²) and every s cancels: eq. 8 is a "
+                    "polynomial in e₀, e₁, e₂, e₃.",
+                    lambda: EQ8,
+                    compare=_ON_S3,
                 ),
             ],
         ),
@@ -1036,7 +1086,7 @@ PART_F = Part(
             mistakes=[
                 Mistake(
                     "small-angle step 1/R",
-                    "1/R is only the small-angle limit: the rim moves by R tan δθ, so δθ = arctan(1/R) "
+                    "1/R is only the small-angle limit: eq. 27 is tan δθ = 1/R, δθ = arctan(1/R) "
                     "(for R = 1 that is 45°, not 57°).",
                     lambda r: 1.0 / np.asarray(r, dtype=np.float64),
                     compare=close(),

@@ -85,6 +85,17 @@ MUTANTS = [
         {B},
         {B: "|e₀| for e₀"},
     ),
+    Mutant(
+        "eq8_c_squared_minus_s_squared",
+        "eq8",
+        "def eq8_from_eq7():\n"
+        "    c, s = sp.symbols('c s', positive=True)\n"
+        "    R = eq7_symbolic().subs({sp.cos(theta): c**2 - s**2, sp.sin(theta): 2 * s * c})\n"
+        "    R = R.subs({n1: e1 / s, n2: e2 / s, n3: e3 / s}).applyfunc(sp.expand)\n"
+        "    return R.subs({c: e0, s**2: e1**2 + e2**2 + e3**2}).applyfunc(sp.expand)",
+        {B},  # equal to eq. 8 on S³ but 0/0 at the identity
+        {B: "division by e·e (undefined at the identity)"},
+    ),
     # -- C: 4×4 transforms
     Mutant(
         "compose_translations_added",
