@@ -318,7 +318,8 @@ print("Part C: visible tests passed")
 #
 # VESPER samples the rotations every 30° (its default) and, for each, scans all the
 # translations by FFT. The grid here is problem set 5's, `orientation_grid_matrix(step)`
-# (given; 552 rotations at 30°).
+# (given; 552 rotations at 30°). You may paste your own from problem set 5 in a cell of your
+# own instead: the grader passes its own grids to your functions, so any grid serves.
 #
 # `rotational_search(a, b, rotations)`: for each $R_i$ of `rotations` `(N, 3, 3)`, the
 # scores $C_i$ = `translation_scores(rotate_volume(a, R_i), b)` of every shift; return the
@@ -769,10 +770,11 @@ print("Part I: visible tests passed (the answers are checked when graded)")
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md_34", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Before you submit
 #
-# Your notebook is `{launch_folder}/ps07_map_alignment/ps07_map_alignment.ipynb` in your home: the folder the book's
-# launch link made. Restart the kernel and run all cells (*Kernel → Restart Kernel and Run
-# All Cells…*), save, and press **Validate** in the notebook's toolbar: it runs your notebook
-# the way the grader does and reports the visible tests. Then open the **Assignments** tab
-# (*Nbgrader → Assignment List*): `ps07_map_alignment` is under *Downloaded assignments*; press **Submit**.
-# In a terminal the same is `cd ~/{launch_folder}`, then `course check ps07_map_alignment/ps07_map_alignment.ipynb`
-# and `course submit ps07_map_alignment`.
+# Your notebook is `{launch_folder}/ps07_map_alignment/ps07_map_alignment.ipynb` in your
+# home: the folder the book's launch link made. Restart the kernel and run all cells (*Kernel →
+# Restart Kernel and Run All Cells…*), save, and press **Validate** in the notebook's toolbar: it
+# runs your notebook the way the grader does and reports the visible tests. Then open the
+# **Assignments** tab (*Nbgrader → Assignment List*): `ps07_map_alignment` is under
+# *Downloaded assignments*; press **Submit**. In a terminal the same is `cd ~/{launch_folder}`, then
+# `course check ps07_map_alignment/ps07_map_alignment.ipynb` and
+# `course submit ps07_map_alignment`.
