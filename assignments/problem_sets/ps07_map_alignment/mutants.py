@@ -9,7 +9,10 @@ stays in its part, except where a later function calls an earlier one: ``rotate_
 ``rotate_vector_field`` calls ``rotate_volume``; ``dot_translation_scores`` calls
 ``translation_scores``; ``rotational_search_dot`` calls ``rotate_vector_field`` and
 ``peak_shift``; ``hollow_scores`` calls ``density_vectors``; ``cc_and_dot_shifts`` calls
-``translation_scores``, ``peak_shift``, ``density_vectors`` and ``dot_translation_scores``.
+``translation_scores``, ``peak_shift``, ``density_vectors`` and ``dot_translation_scores``. The
+short answers of Parts G, H and I are read from experiments that run the learner's own functions
+on the notebook's maps, so a mistake in an earlier part (one its visible tests catch) can change
+them too: those mutants list the parts they lose that way.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ MUTANTS = [
         "_ok = gaussian_map\n"
         "def gaussian_map(coords, shape, resolution):\n"
         "    return _ok(np.asarray(coords, dtype=float)[:, ::-1], shape, resolution)",
-        {A},
+        {A, I},  # the experiment of Part I runs on maps with x and z swapped
         {A: "x along the first axis"},
     ),
     Mutant(
@@ -37,7 +40,7 @@ MUTANTS = [
         "_ok = gaussian_map\n"
         "def gaussian_map(coords, shape, resolution):\n"
         "    return _ok(coords, shape, resolution * np.pi * np.sqrt(2))",
-        {A},
+        {A, G, H, I},  # atoms 4.4 times too wide: the experiments of G, H, I run on blobs
         {A: "σ = resolution"},
     ),
     Mutant(
@@ -66,7 +69,7 @@ MUTANTS = [
         "        w = np.prod(np.where(np.array(corner) == 1, f, 1 - f), axis=-1)\n"
         "        out += w * volume[c[..., 2], c[..., 1], c[..., 0]]\n"
         "    return out",
-        {B, F},  # rotate_volume and rotate_vector_field resample random volumes to the border
+        {B, D, F},  # the searches and rotations resample noise out to the border
         {B: "edge values repeated outside the box"},
     ),
     Mutant(
@@ -75,7 +78,7 @@ MUTANTS = [
         "_ok = rotate_volume\n"
         "def rotate_volume(volume, R):\n"
         "    return _ok(volume, np.asarray(R).T)",
-        {B, D, F},
+        {B, D, F, G},  # question 1's true pair is then not found: its Z-score drops
         {B: "the inverse rotation (V sampled at R r)", D: "the inverse rotation"},
     ),
     Mutant(
@@ -164,7 +167,7 @@ MUTANTS = [
         "                  for k in ((gz, gy, dx), (gz, dy, gx), (dz, gy, gx))], -1)\n"
         "    norm = np.linalg.norm(m, axis=-1, keepdims=True)\n"
         "    return np.where(norm > 0, m / np.where(norm > 0, norm, 1.0), 0.0)",
-        {E, H, I},
+        {E, G, H},  # the experiments of questions 1 and 4 count vectors in the empty box
         {E: "vectors below the threshold"},
     ),
     Mutant(
