@@ -688,11 +688,11 @@ def hollow_scores(h, f, threshold, sigma):
 
 Q4_BLIND_TO_INTERIOR = None  # "dot_ratio", "normalised_dot" or "pearson"
 ### BEGIN SOLUTION
-found = hollow_scores(hollow, filled, HOLLOW_THRESHOLD, SIGMA)
+three = hollow_scores(hollow, filled, HOLLOW_THRESHOLD, SIGMA)
 print(
-    "hollow against filled: DOT ratio {:.4f}, normalised DOT {:.4f}, Pearson {:.4f}".format(*found)
+    "hollow against filled: DOT ratio {:.4f}, normalised DOT {:.4f}, Pearson {:.4f}".format(*three)
 )
-Q4_BLIND_TO_INTERIOR = ("dot_ratio", "normalised_dot", "pearson")[int(np.argmax(found))]
+Q4_BLIND_TO_INTERIOR = ("dot_ratio", "normalised_dot", "pearson")[int(np.argmax(three))]
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "test_hollow", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
@@ -758,10 +758,10 @@ def cc_and_dot_shifts(a, b, threshold, sigma):
 Q6_CC_FOLLOWS = None  # "core" or "domain"
 Q6_DOT_FOLLOWS = None
 ### BEGIN SOLUTION
-cc_shift, dot_shift = cc_and_dot_shifts(hinge_a, hinge_b, HINGE_THRESHOLD, SIGMA)
-print("CC shift", cc_shift, "DOT shift", dot_shift, "(the domain moved by", DOMAIN_SHIFT, ")")
-Q6_CC_FOLLOWS = "domain" if list(cc_shift) == list(DOMAIN_SHIFT) else "core"
-Q6_DOT_FOLLOWS = "domain" if list(dot_shift) == list(DOMAIN_SHIFT) else "core"
+cc_t, dot_t = cc_and_dot_shifts(hinge_a, hinge_b, HINGE_THRESHOLD, SIGMA)
+print("CC shift", cc_t, "DOT shift", dot_t, "(the domain moved by", DOMAIN_SHIFT, ")")
+Q6_CC_FOLLOWS = "domain" if list(cc_t) == list(DOMAIN_SHIFT) else "core"
+Q6_DOT_FOLLOWS = "domain" if list(dot_t) == list(DOMAIN_SHIFT) else "core"
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "test_heterogeneity", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
