@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from reference_impl import projection as P
+from reference_impl.projection import _grids, extraction, transform
 from reference_impl.quaternion import quat_to_matrix, random_quat
 
 try:
@@ -117,9 +118,9 @@ def bandwidth_report(D: int, B: int) -> str:  # pragma: no cover - needs a GPU
     copy_bw = 2 * x.numel() / copy
     R = torch.tensor(quat_to_matrix(random_quat(B, rng=1)), dtype=torch.float32, device="cuda")
     V = torch.randn(D, D, D, device="cuda")
-    grid = P._fourier_grid(V, D, (D - 1) // 2, True)
-    freqs = P._slice_freqs(D, torch.float32, torch.device("cuda"))
-    t = min(timed(lambda: P._sample(grid, R, freqs), "cuda") for _ in range(20))
+    grid = transform.fourier_grid(V, D, (D - 1) // 2, True)
+    freqs = _grids.slice_freqs(D, torch.float32, torch.device("cuda"))
+    t = min(timed(lambda: extraction.sample(grid, R, freqs), "cuda") for _ in range(20))
     n = B * freqs.shape[0]
     moved = n * (8 * 2 * 4 + 2 * 4)  # eight complex corners read, one complex sample written
     return (

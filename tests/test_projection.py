@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reference_impl import projection as P
+from reference_impl.projection import _grids, transform
 from reference_impl.quaternion import quat_to_matrix, random_quat
 
 CUDA = torch.cuda.is_available()
@@ -239,11 +240,13 @@ def test_transform_adjoint_dot(method: str, D: int, N: int, K: int) -> None:
     """Both implementations of the pruned transform agree, and their backward is the adjoint."""
     gen = torch.Generator().manual_seed(D * N)
     v = torch.randn(D, D, D, dtype=torch.float64, generator=gen, requires_grad=True)
-    grid = P._fourier_grid(v, N, K, True, method)
-    other = P._fourier_grid(v.detach(), N, K, True, "fft" if method == "matmul" else "matmul")
-    b = P._BORDER
+    grid = transform.fourier_grid(v, N, K, True, method)
+    other = transform.fourier_grid(
+        v.detach(), N, K, True, "fft" if method == "matmul" else "matmul"
+    )
+    b = _grids.BORDER
 
-    def as_zyx(g: P._Grid) -> torch.Tensor:
+    def as_zyx(g: _grids.Grid) -> torch.Tensor:
         d = g.data
         if d.ndim == 4 and d.shape[2] == 2:  # (z, y, re/im, x)
             return torch.complex(d[:, :, 0], d[:, :, 1])[b:-b, b:-b, : K + 1]
@@ -408,7 +411,7 @@ def test_triton_is_optional(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setitem(sys.modules, "triton", None)  # `import triton` now fails
     monkeypatch.setitem(sys.modules, "triton.language", None)
-    path = Path(P.__file__).with_name("projection_triton.py")
+    path = Path(P.__file__).with_name("triton_engine.py")
     spec = importlib.util.spec_from_file_location("_projection_triton_without", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

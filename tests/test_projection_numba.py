@@ -1,4 +1,4 @@
-"""The compiled CPU slice sampler (``reference_impl.projection_numba``) against the PyTorch
+"""The compiled CPU slice sampler (``reference_impl.projection.numba_engine``) against the PyTorch
 sampler it replaces for large batches: the same samples, adjoint and rotation gradient; the
 adjoint dot test and ``gradcheck`` through it."""
 
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from reference_impl import compiled
 from reference_impl import projection as P
-from reference_impl import projection_numba as pn
+from reference_impl.projection import numba_engine as pn
 from reference_impl.quaternion import quat_to_matrix, random_quat
 
 pytestmark = pytest.mark.skipif(not compiled.enabled(), reason="numba is not installed")

@@ -1,14 +1,14 @@
-"""Triton kernels for central-slice extraction and its adjoint (``reference_impl.projection``).
+"""Triton kernels for central-slice extraction and its adjoint.
 
-``reference_impl.projection`` uses them automatically for CUDA tensors when Triton is
+``extraction`` uses them automatically for CUDA tensors when Triton is
 installed (``AVAILABLE``); Triton is an optional dependency and nothing here needs a GPU to
 import. On a CPU the same kernels run under Triton's interpreter (set ``TRITON_INTERPRET=1``
 before the module is imported), which is how the test-suite checks them against the PyTorch
 path.
 
-The kernels implement exactly the sampler of ``projection._SampleSlices``: sample ``i`` of
+The kernels implement exactly the sampler of ``extraction.SampleSlices``: sample ``i`` of
 rotation ``b`` is the trilinear interpolation, in a bordered centred half Fourier grid
-(``projection._Grid``: flat real storage, element strides ``(sx, sy, sz)``, imaginary parts
+(``_grids.Grid``: flat real storage, element strides ``(sx, sy, sz)``, imaginary parts
 ``im_off`` elements after the real ones), of the Hermitian volume at
 ``q = kx R[b, 0] + ky R[b, 1]``; a point with ``qx < 0`` is read at ``-q`` and conjugated
 (Friedel symmetry). One program handles ``BLOCK`` samples of one rotation:
@@ -217,7 +217,7 @@ def _launch_shape(B: int, n: int) -> tuple[int, int]:
 
 
 def sample_slices(grid: Any, rotations: torch.Tensor, freqs: torch.Tensor) -> torch.Tensor:
-    """The forward sampler: ``(2, B, n)`` planar samples (see ``projection._SampleSlices``)."""
+    """The forward sampler: ``(2, B, n)`` planar samples (see ``extraction.SampleSlices``)."""
     if not AVAILABLE:
         raise RuntimeError("triton is not installed")
     R = rotations.contiguous()

@@ -1,4 +1,4 @@
-"""The numba kernels of ``projection_numba`` (imported only when numba is there), defined at
+"""The numba kernels of ``numba_engine`` (imported only when numba is there), defined at
 module level so that numba's on-disk cache finds them again in the next process."""
 
 from __future__ import annotations

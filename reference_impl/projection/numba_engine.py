@@ -1,17 +1,17 @@
-"""The slice sampler of ``reference_impl.projection`` as fused numba loops, for CPU tensors.
+"""The slice sampler as fused numba loops, for CPU tensors.
 
-The PyTorch sampler (``projection._Located``, ``_sample_forward``, ``_sample_backward``) locates
+The PyTorch sampler (``torch_engine.Located``, ``sample_forward``, ``sample_backward``) locates
 every sample's eight corners into ``(8, B·n)`` index and weight tensors and gathers and scatters
 with ``index_select`` and ``scatter_add_``, which run on one thread on a CPU. These kernels do
 the same arithmetic per sample, in one pass, on every core: the forward gather, the trilinear
 insertion (the exact adjoint, so that no two threads ever add to one element: a buffer per
 thread for small grids, one buffer written slab by slab for large ones) and the analytic gradient for the rotations (corner values
-re-read rather than stored). ``projection`` uses them for CPU tensors of at least
+re-read rather than stored). ``extraction`` uses them for CPU tensors of at least
 ``MIN_SAMPLES`` samples when numba imports (``compiled.enabled()``); they are tested against
 the PyTorch path in ``tests/test_projection_numba.py``. The loops themselves are in
-``projection_numba_kernels`` (imported on first use).
+``numba_kernels`` (imported on first use).
 
-Grid layout (``projection._Grid``): a flat real array, the real part of node ``(ix, iy, iz)``
+Grid layout (``_grids.Grid``): a flat real array, the real part of node ``(ix, iy, iz)``
 at ``ix·sx + iy·sy + iz·sz`` and its imaginary part ``im_off`` further; ``hi`` the largest
 index along ``(x, y, z)``; the point ``q`` sits at ``(|qx|, ±qy + off, ±qz + off)``, the sign
 ``−`` (and a conjugate) on the Friedel half ``qx < 0``.
@@ -27,6 +27,8 @@ import torch
 
 from reference_impl import compiled
 
+from ._grids import Grid
+
 #: The smallest ``B · n`` handed to the compiled sampler.
 MIN_SAMPLES = 1 << 12
 #: Grids of at least this many reals take the slab-wise adjoint (one buffer); smaller ones a
@@ -40,25 +42,26 @@ def usable(data: torch.Tensor, samples: int) -> bool:
 
 
 def _threads() -> int:
-    numba = compiled._numba()
+    import numba
+
     return int(numba.get_num_threads())
 
 
 @functools.cache
 def _kernels() -> Any:
-    from reference_impl import projection_numba_kernels as k
+    from . import numba_kernels
 
-    return k
+    return numba_kernels
 
 
-def _geometry(grid: Any) -> np.ndarray:
+def _geometry(grid: Grid) -> np.ndarray:
     sx, sy, sz = grid.strides
     hx, hy, hz = grid.hi
     return np.array([grid.off, hx, hy, hz, sx, sy, sz, grid.im_off], dtype=np.float64)
 
 
-def sample_slices(grid: Any, rotations: torch.Tensor, freqs: torch.Tensor) -> torch.Tensor:
-    """Planar samples ``(2, B, n)``, as ``projection._sample_forward``."""
+def sample_slices(grid: Grid, rotations: torch.Tensor, freqs: torch.Tensor) -> torch.Tensor:
+    """Planar samples ``(2, B, n)``, as ``torch_engine.sample_forward``."""
     data = grid.data.detach().reshape(-1).numpy()
     R = rotations.detach().contiguous().numpy()
     f = freqs.detach().contiguous().numpy()
@@ -69,14 +72,14 @@ def sample_slices(grid: Any, rotations: torch.Tensor, freqs: torch.Tensor) -> to
 
 def sample_slices_backward(
     grad: torch.Tensor,
-    grid: Any,
+    grid: Grid,
     rotations: torch.Tensor,
     freqs: torch.Tensor,
     need_data: bool,
     need_rot: bool,
 ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
     """The adjoint for ``grid.data`` and the gradient for the rotations ``(B, 3, 3)``, as
-    ``projection._sample_backward``."""
+    ``torch_engine.sample_backward``."""
     data = grid.data.detach().reshape(-1).numpy()
     R = rotations.detach().contiguous().numpy()
     f = freqs.detach().contiguous().numpy()
