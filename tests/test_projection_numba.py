@@ -98,6 +98,7 @@ def test_adjoint_dot_through_the_compiled_sampler(
     assert abs(lhs - rhs) <= 1e-12 * max(abs(lhs), 1.0)
 
 
+@pytest.mark.slow
 def test_gradcheck_through_the_compiled_sampler() -> None:
     N = 16
     B = batch_for(N)
@@ -122,7 +123,7 @@ def test_project_fourier_matches_the_torch_sampler(slabs: bool) -> None:
     def run() -> tuple[torch.Tensor, ...]:
         V = V0.clone().requires_grad_(True)
         R = R0.clone().requires_grad_(True)
-        img = P.project_fourier(V, R)
+        img = P.project_fourier(V, R, 3.5, kernel="trilinear", cutoff=0.2)
         (img * img).sum().backward()
         assert V.grad is not None and R.grad is not None
         return img.detach(), V.grad, R.grad

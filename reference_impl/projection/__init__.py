@@ -28,17 +28,21 @@ Modules, one per operation (each public function's formula is in its module's do
   exact implementations).
 * ``extraction``: ``extract_central_slices``, the Fourier slice theorem's trilinear sampler
   and its autograd ``Function``; ``insertion``: ``insert_central_slices``, its adjoint.
-* ``project``: ``project_fourier``, projection through the slice theorem.
+* ``project``: ``project_fourier``, projection through the slice theorem: trilinear
+  interpolation (``extraction``), or a non-uniform FFT (``nufft``: an exponential-of-semicircle
+  or Kaiser–Bessel kernel, ``kernels``, on a modestly oversampled grid, deapodised).
 * ``projector``: ``Projector``, a learnable volume (``torch.nn.Module``).
-* ``oracle``: ``gaussian_blobs``, Gaussians and their exact projections.
-* Engines of the sampler, one arithmetic: ``torch_engine`` (the definition),
-  ``numba_engine`` (+ ``numba_kernels``: fused CPU loops) and ``triton_engine`` (CUDA kernels;
-  Triton is optional, and everything works on CPU without it).
+* ``oracle``: ``gaussian_blobs`` (five smooth Gaussians) and ``gaussian_atoms`` (an
+  atomic model: many small ones), with their exact projections.
+* Engines of the samplers (trilinear and wide-kernel), one arithmetic each: ``torch_engine``
+  (the definition), ``numba_engine`` (+ ``numba_kernels``: fused CPU loops) and
+  ``triton_engine`` (CUDA kernels; Triton is optional, and everything works on CPU without
+  it).
 """
 
 from .extraction import extract_central_slices
 from .insertion import insert_central_slices
-from .oracle import gaussian_blobs
+from .oracle import gaussian_atoms, gaussian_blobs
 from .project import project_fourier
 from .projector import Projector
 from .real_space import project_real_space
@@ -48,6 +52,7 @@ __all__ = [
     "Projector",
     "extract_central_slices",
     "fourier_volume",
+    "gaussian_atoms",
     "gaussian_blobs",
     "insert_central_slices",
     "project_fourier",

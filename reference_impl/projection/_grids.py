@@ -64,3 +64,29 @@ def slice_freqs(N: int, dt: torch.dtype, device: torch.device | str) -> torch.Te
     kx = torch.arange(N // 2 + 1, device=device, dtype=dt)
     g = torch.stack(torch.meshgrid(kx, ky, indexing="xy"), -1)  # (ky, kx, 2)
     return g.reshape(-1, 2)
+
+
+class PeriodicGrid:
+    """The half transform of a volume zero-padded to ``N``, with a periodic Hermitian border.
+
+    ``data`` ``(Lz, Ly, Lx, 2)`` real, contiguous: complex values (real and imaginary parts
+    side by side), ``x`` fastest; ``strides = (1, Lx, Lx Ly)`` in complex elements. It holds
+    the grid point ``k`` for ``kx`` in ``[-b, N // 2 + b]`` and ``ky, kz`` in
+    ``[-(N // 2) - b, N // 2 + b]``, at index ``(kx + b, ky + N // 2 + b, kz + N // 2 + b)``:
+    the transform is periodic (period ``N``) and Hermitian, so every ``k`` there is a stored
+    value or the conjugate of one. A kernel of width ``w ≤ 2 b`` centred at any point with
+    ``qx`` in ``[0, N/2]`` and ``qy, qz`` in ``[-N/2, N/2]`` reads only stored nodes.
+    """
+
+    def __init__(self, data: torch.Tensor, N: int, b: int) -> None:
+        self.data = data
+        self.N = N
+        self.b = b
+        Lz, Ly, Lx, _ = data.shape
+        self.strides = (1, Lx, Lx * Ly)
+        self.shape = (Lx, Ly, Lz)
+
+    @property
+    def offsets(self) -> tuple[int, int, int]:
+        """Index of ``k = 0`` along ``(x, y, z)``."""
+        return (self.b, self.N // 2 + self.b, self.N // 2 + self.b)

@@ -3,11 +3,15 @@ r"""Projection through the Fourier slice theorem: ``project_fourier``.
 .. math:: P = \mathcal{F}_2^{-1}\Bigl[k \mapsto \hat V\bigl(R^\mathsf{T}(k_x, k_y, 0)^\mathsf{T}
           \bigr)\Bigr],
 
-the inverse 2D transform of the central slice (``extraction``), sampled from the transform of
-the volume zero-padded to a finer grid (``transform``).
+the inverse 2D transform of the central slice, sampled from the transform of the volume
+zero-padded to a finer grid: by a non-uniform FFT (``nufft``, the default) or by trilinear
+interpolation (``extraction`` and ``transform``).
 
 Identities used
 ---------------
+* **Deapodisation** (``nufft``, ``kernels``): interpolating with a kernel :math:`\phi`
+  multiplies the volume, in real space, by :math:`\hat\phi(x/N)\hat\phi(y/N)\hat\phi(z/N)`;
+  dividing by it first leaves only the aliased tails of :math:`\hat\phi`.
 * **sinc² correction**: trilinear interpolation of the transform of a grid of size ``N``
   multiplies the volume, in real space, by the transform of the tent kernel,
   :math:`\mathrm{sinc}^2(x/N)\,\mathrm{sinc}^2(y/N)\,\mathrm{sinc}^2(z/N)` (separable, not
@@ -21,16 +25,21 @@ Identities used
   them all out (zero). Reading the Friedel half as a conjugate makes every other sample pair
   ``S(-k) = conj S(k)`` exactly.
 
-``project_fourier`` oversamples only where it is needed
--------------------------------------------------------
-The interpolation error at a frequency is the local curvature of :math:`\hat V` there (the
-relative error is about the same at every frequency), so in absolute terms it follows the
-spectrum, which for molecules is concentrated at low frequencies. ``project_fourier`` therefore
-samples frequencies below ``cutoff`` (cycles/pixel) from a finely padded transform (``pad``,
-computed only up to ``cutoff``, as a small cube, by three real matrix products:
-``pruned_dft.SymDFT``) and the rest from the unpadded one (``pad_outer``, by FFTs). The image is
-assembled on a ``round(image_pad · D)`` grid and cropped. With ``cutoff=None`` every frequency
-uses ``pad`` (the classic scheme of torch-fourier-slice and RELION).
+Two samplers
+------------
+By default the slice is read from the transform of the volume padded 1.25 times with a
+width-4 exponential-of-semicircle kernel and deapodisation: a non-uniform FFT (``nufft``,
+``kernels``), whose error is a small fraction of the signal at every frequency, so that it
+holds on molecules with atomic detail as on smooth ones. The trilinear sampler
+(``kernel="trilinear"``) is the one of problem set 4; its error at a frequency is the local
+curvature of :math:`\hat V` there, a fixed fraction of the signal, so in absolute terms it
+follows the spectrum: the two-level scheme (``cutoff``) samples frequencies below ``cutoff``
+(cycles/pixel) from a finely padded transform (``pad``, computed only up to ``cutoff``, as a
+small cube, by three real matrix products: ``pruned_dft.SymDFT``) and the rest from the
+unpadded one (``pad_outer``, by FFTs) — good for smooth volumes, three times less accurate
+than the default on atomic models (``bench/README.md``). With ``cutoff=None`` every frequency
+uses ``pad`` (the classic scheme of torch-fourier-slice and RELION). The image is assembled on
+a ``round(image_pad · D)`` grid and cropped.
 """
 
 from __future__ import annotations
@@ -42,6 +51,8 @@ import torch
 
 from ._checks import check_rotations, check_volume, complex_of, real_dtype
 from .extraction import sample
+from .kernels import make_kernel
+from .nufft import nufft_grid, sample_nufft
 from .transform import fourier_grid
 
 __all__ = ["frequency_plan", "project_fourier"]
@@ -50,42 +61,59 @@ __all__ = ["frequency_plan", "project_fourier"]
 def project_fourier(
     volume: torch.Tensor,
     rotations: torch.Tensor,
-    pad: float = 3.5,
+    pad: float = 1.25,
     *,
-    cutoff: float | None = 0.2,
+    kernel: str = "es",
+    width: int = 4,
+    beta: float | None = None,
+    cutoff: float | None = None,
     pad_outer: float = 1.0,
     image_pad: float = 1.0,
     sinc2: bool = True,
 ) -> torch.Tensor:
-    """Project through the Fourier slice theorem: fast, differentiable, accurate.
+    r"""Project through the Fourier slice theorem: fast, differentiable, accurate.
 
-    ``volume`` ``(D, D, D)`` real, ``rotations`` ``(..., 3, 3)`` → images ``(..., D, D)`` in
-    the promoted dtype of ``volume`` and ``rotations`` (float32 or float64), on the volume's
-    device. Agrees with ``project_real_space`` up to interpolation error;
-    ``project_fourier(V, I) == V.sum(0)`` exactly for odd ``D``, integer pads and
-    ``sinc2=False`` (every sample is then a grid node; even ``D`` lose the Nyquist planes).
+    ``volume`` ``(D, D, D)`` real (indexed ``[z, y, x]``), ``rotations`` ``(..., 3, 3)``
+    (active, acting on ``xyz`` column vectors) → images ``(..., D, D)`` (indexed ``[y, x]``)
+    in the promoted dtype of ``volume`` and ``rotations`` (float32 or float64), on the
+    volume's device: :math:`P = \mathcal F_2^{-1}[k \mapsto \hat V(k_x R_{0,:} + k_y
+    R_{1,:})]`, the image frequencies ``k`` of an ``M = round(image_pad · D)`` grid, the
+    image cropped to ``D``; the Nyquist row and column of an even image are left out.
+    Differentiable in ``volume`` and ``rotations`` (float64 ``gradcheck``).
 
-    Steps: divide ``V`` by the separable sinc² of each grid (folded into the transform);
-    zero-pad and transform, computing only the frequencies a level needs; sample each image
-    frequency ``k`` (cycles/pixel) with ``|k| < cutoff`` from the grid padded ``pad`` times
-    and every other one from the grid padded ``pad_outer`` times (``cutoff=None``: all from
-    ``pad``, the classic scheme); leave the Nyquist planes, row and column of even grids out;
-    inverse 2D FFT on a ``round(image_pad · D)`` grid, cropped to ``D``.
+    Two ways to read the slice from the volume's transform:
 
-    Why these defaults: the error of trilinear interpolation with sinc² correction is the
-    leakage of the periodic replicas of the volume, of relative weight ``(r/N)²`` for an object
-    of radius ``r`` on an ``N``-grid: it is the same fraction of the signal at every frequency,
-    so in absolute terms it sits where the spectrum does — at low frequencies for molecules.
-    Padding 3.5 times below 0.2 cycles/pixel and not at all above gives, on the analytic
-    Gaussian oracle (σ = 2 px, ``gaussian_blobs``), 0.71–0.75 times the error of
-    torch-fourier-slice at ``pad_factor=2`` while running 1.3–1.7 times faster than it at
-    ``pad_factor=1`` (forward + backward, CPU, D = 128–64, ``bench/README.md``); the fine grid
-    is a small cube, computed by ``pruned_dft.SymDFT``. Above ``cutoff`` the error is that of an
-    unpadded grid (about 10 % of the signal there): raise ``cutoff`` (or set it to ``None``)
-    for volumes with strong high-frequency content. ``pad=1, cutoff=None`` is the fast
-    setting (pad-1 accuracy, 3.1–3.4 times faster than torch-fourier-slice at pad 1). On a CPU,
-    batches of ``numba_engine.MIN_SAMPLES`` samples or more are sampled by fused numba
-    loops (``numba_engine``), the same arithmetic as the PyTorch sampler.
+    * ``kernel="es"`` (exponential of semicircle, Barnett et al. 2019) or ``"kb"``
+      (Kaiser–Bessel, Beatty et al. 2005): a non-uniform FFT (``nufft``). ``V`` is divided by
+      the kernel's transform, zero-padded to ``N = round(pad · D)`` and transformed; each
+      sample is interpolated from ``width³`` nodes; samples outside the cube
+      ``|q_i| ≤ D/2`` (the volume's band) are zero. ``beta`` overrides the kernel's shape
+      parameter (``kernels.es_beta``, ``kernels.kaiser_bessel_beta``). The error is
+      ``Kernel.aliasing`` at worst (per axis, for content at the box's edge): for
+      ``pad=1.25``, about 6 % (width 4), 2 % (5), 4e-3 (6), 7e-4 (7); for ``pad=2``,
+      4e-3 (4), 3e-4 (5), 2e-5 (6). An object that stays away from the edge sees far less.
+      ``pad`` below 1.25 leaves no margin: the deapodisation then reaches ``10²–10¹⁰`` at the
+      box's corners and content there is lost.
+    * ``kernel="trilinear"``: trilinear interpolation (``extraction``, the scheme of problem
+      set 4, torch-fourier-slice and RELION), with the separable sinc² correction
+      (``sinc2``); ``cutoff`` (cycles/pixel) samples the frequencies below it from the grid
+      padded ``pad`` times and the others from the grid padded ``pad_outer`` times
+      (``pad=3.5, cutoff=0.2`` was the default before the non-uniform FFT mode). With
+      ``cutoff=None``, ``project_fourier(V, I, pad, kernel="trilinear", sinc2=False) ==
+      V.sum(0)`` exactly for odd ``D`` and integer ``pad``.
+
+    The default, ``kernel="es", pad=1.25, width=4``, and the high-accuracy mode
+    ``width=6`` (same kernel and pad) were chosen from the frontier measured on the
+    analytic oracles (``gaussian_blobs``, and ``gaussian_atoms``: atomic models with σ from
+    1 to 2 px) against torch-fourier-slice and FINUFFT, in one process
+    (``bench/bench_projection.py``, ``bench/scan_projection_settings.py``,
+    ``bench/README.md``). At D = 64 the default's relative error is 1.5e-3 to 3.5e-3 on the
+    four oracles (torch-fourier-slice at ``pad_factor=2``: 6.3e-3 to 8.3e-3), the
+    high-accuracy mode's 3.5e-5 to 2.9e-3 (FINUFFT at eps 1e-3: 5.7e-5 to 5.4e-3).
+    Timings, and whether each meets its speed target, are in ``bench/README.md``. On a CPU,
+    batches of ``numba_engine.MIN_SAMPLES`` samples or more run in fused numba loops; CUDA
+    tensors in Triton kernels (``triton_engine``); both compute what ``torch_engine``
+    defines.
     """
     D = check_volume(volume)
     R, batch = check_rotations(rotations)
@@ -94,6 +122,11 @@ def project_fourier(
     R = R.to(device=vol.device, dtype=dt)
     M = max(D, round(image_pad * D))
     n_in = max(D, round(pad * D))
+    wide = None
+    if kernel != "trilinear":
+        if cutoff is not None:
+            raise ValueError("cutoff (two levels) is a setting of the trilinear kernel only")
+        wide = make_kernel(kernel, width, n_in / D, beta)
     if cutoff is None or cutoff >= math.sqrt(0.5):
         levels: tuple[tuple[int, float], ...] = ((n_in, math.inf),)
     else:
@@ -103,11 +136,13 @@ def project_fourier(
     for (N, radius), (pos, freqs) in zip(levels, plan, strict=True):
         if pos.numel() == 0:
             continue
-        K = (N - 1) // 2
-        if radius < math.inf:
-            K = min(K, math.ceil(radius * N) + 1)
-        grid = fourier_grid(vol, N, K, sinc2)
-        vals = sample(grid, R, freqs)
+        if wide is not None:  # the non-uniform FFT mode (nufft)
+            vals = sample_nufft(nufft_grid(vol, N, wide), R, freqs, wide)
+        else:
+            K = (N - 1) // 2
+            if radius < math.inf:
+                K = min(K, math.ceil(radius * N) + 1)
+            vals = sample(fourier_grid(vol, N, K, sinc2), R, freqs)
         spec = spec.index_copy(2, pos, vals)
     spec = torch.complex(spec[0], spec[1]).reshape(-1, M, M // 2 + 1) * phase
     img = torch.fft.irfft2(spec, s=(M, M))[:, :D, :D]

@@ -18,7 +18,9 @@ class Projector(torch.nn.Module):
 
     ``Projector(D)`` (or ``Projector(initial_volume)``) holds ``volume`` ``(D, D, D)`` as a
     parameter; ``forward(rotations (..., 3, 3)) → (..., D, D)`` with ``project_fourier`` (the
-    keyword arguments are passed on) or, with ``method="real"``, ``project_real_space``.
+    keyword arguments are passed on: ``Projector(D, width=6)`` renders in the high-accuracy
+    mode, ``Projector(D, kernel="trilinear", pad=2)`` with the scheme of problem set 4) or,
+    with ``method="real"``, ``project_real_space``.
     """
 
     def __init__(
