@@ -32,6 +32,7 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 from grading_support import append_to, learner_notebook, make_course, submit  # noqa: E402
 from test_ps01_mutants import MUTANTS  # noqa: E402
 
+from autograder.authoring import build_source, problem_set_dir  # noqa: E402
 from autograder.grading import grade_assignment  # noqa: E402
 
 PS = "ps01_quaternions"
@@ -53,7 +54,8 @@ def populate(root: Path, n: int) -> None:
 
 def stock(n: int, tmp: Path) -> float:
     root = tmp / "stock" / "assignments"
-    shutil.copytree(REPO / "assignments" / "source" / PS, root / "source" / PS)
+    shutil.copytree(problem_set_dir(REPO / "assignments", PS), problem_set_dir(root, PS))
+    build_source(root, PS)  # nbgrader's source notebook, as `course release` builds it
     nbgrader = str(Path(sys.executable).with_name("nbgrader"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("COURSE_")}
     # nbgrader runs `alembic` from PATH: the venv's bin first, activated or not

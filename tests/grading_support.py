@@ -1,7 +1,7 @@
 """Shared by the grading tests: a throwaway course, learner notebooks, batch grading.
 
 Not a test module. A course is a temporary ``assignments/`` folder holding a copy of a problem
-set's source, released with nbgrader (``autograder.release.generate``) and its own gradebook.
+set's source, released with nbgrader (``autograder.release.validation.generate``) and its own gradebook.
 Learner notebooks start from the real release, with solution cells filled in from the source
 (a correct learner) or left as released (a blank one), then changed as a test needs.
 """
@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from autograder.authoring import problem_set_dir  # noqa: E402
 from autograder.grading import Outcome, grade_assignment  # noqa: E402
 from autograder.release import generate  # noqa: E402
 
@@ -37,10 +38,13 @@ FAST_LIMITS = {
 }
 
 
-def make_course(tmp: Path, ps: str) -> Path:
-    """A course root in ``tmp`` with ``ps`` released (no validation: tests check that)."""
+def make_course(tmp: Path, ps: str, config: str = "") -> Path:
+    """A course root in ``tmp`` with ``ps`` released (no validation: tests check that);
+    ``config`` is written to its ``nbgrader_config.py`` first (the instructor's settings)."""
     root = tmp / "assignments"
-    shutil.copytree(REPO / "assignments" / "source" / ps, root / "source" / ps)
+    shutil.copytree(problem_set_dir(REPO / "assignments", ps), problem_set_dir(root, ps))
+    if config:
+        (root / "nbgrader_config.py").write_text("c = get_config()  # noqa: F821\n" + config)
     generate(root, ps)
     return root
 

@@ -1,6 +1,6 @@
 """A learner's answer that a hidden check's comparison cannot handle is a wrong answer, not a crash.
 
-Before ``autograder.checks._compare``, an exception inside a comparison (e.g. ``np.asarray`` of a
+Before ``autograder.checks.function._compare``, an exception inside a comparison (e.g. ``np.asarray`` of a
 ragged list returned by the learner's ``matrix_to_euler`` in problem set 1) escaped
 ``evaluate``, failed nbgrader's autograde, and left the submission ungraded ("error", retried on
 every run) — a learner could make their own notebook ungradable.
@@ -11,9 +11,8 @@ from __future__ import annotations
 import numpy as np
 from grading_support import REPO
 
-from autograder.checks import Case, FunctionCheck, ValueCheck
-from autograder.harness_kernel import encode_value
-from autograder.preprocessor import load_parts
+from autograder.checks import Case, FunctionCheck, ValueCheck, load_parts
+from autograder.harness import encode_value
 
 
 def _raises(value, expected, case):
@@ -33,7 +32,9 @@ def test_a_comparison_that_raises_fails_the_case() -> None:
 
 
 def test_a_ragged_answer_to_problem_set_1_is_graded() -> None:
-    parts = load_parts(REPO / "assignments" / "source" / "ps01_quaternions", "ps01_quaternions")
+    parts = load_parts(
+        REPO / "assignments" / "problem_sets" / "ps01_quaternions", "ps01_quaternions"
+    )
     (euler,) = [p for p in parts if p.grade_id == "test_euler"]
     plan = euler.checks[1].plan(np.random.default_rng(0))  # matrix_to_euler
     ragged = {"ok": True, "value": encode_value([[1.0, 2.0], [3.0]])}

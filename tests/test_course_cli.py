@@ -17,6 +17,10 @@ import nbformat
 import pytest
 from grading_support import REPO, learner_notebook, submit
 
+from autograder.authoring import problem_set_dir
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
+
 PS = "ps01_quaternions"
 COURSE = [str(Path(sys.executable).with_name("course"))]
 
@@ -46,10 +50,13 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repo = tmp_path_factory.mktemp("cli")
     (repo / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
     root = repo / "assignments"
-    shutil.copytree(REPO / "assignments" / "source" / PS, root / "source" / PS)
+    shutil.copytree(problem_set_dir(REPO / "assignments", PS), problem_set_dir(root, PS))
     result = run(root, "release", "ps01")
     assert result.returncode == 0, result.stderr
     assert "solution 36/36, blank 0/36" in result.stdout
+    # a long command says what it is doing, step by step, on stderr
+    for step in ("[course] [1/1] releasing ps01_quaternions", "generating", "validat"):
+        assert step in result.stderr, result.stderr
     return root
 
 
@@ -74,11 +81,11 @@ def test_release_refuses_a_leak(tmp_path: Path) -> None:
     """A solution line that also sits in an unlocked markdown cell would leak: refused, exit 3."""
     (tmp_path / "_toc.yml").write_text("")
     root = tmp_path / "assignments"
-    shutil.copytree(REPO / "assignments" / "source" / PS, root / "source" / PS)
-    path = root / "source" / PS / f"{PS}.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    nb.cells.append(nbformat.v4.new_markdown_cell("Hint: `return points @ quat_to_matrix(q).T`"))
-    nbformat.write(nb, path)
+    shutil.copytree(problem_set_dir(REPO / "assignments", PS), problem_set_dir(root, PS))
+    path = problem_set_dir(root, PS) / f"{PS}.py"
+    path.write_text(
+        path.read_text() + "\n# %% [markdown]\n# Hint: `return points @ quat_to_matrix(q).T`\n"
+    )
     result = run(root, "release", PS)
     assert result.returncode == 3
     assert "a solution line is in the release" in result.stderr
@@ -95,15 +102,24 @@ def test_grade_feedback_export(course: Path) -> None:
     assert "ada" in table and "36/36" in table and "broken" in table
     assert "2 graded" in table and "1 broken" in table
 
-    again = run(course, "grade", "ps01")
-    assert again.returncode == 0 and "3 skipped" in again.stdout  # nothing is graded twice
+    again = run(course, "grade", "ps01", "--json")
+    assert again.returncode == 0, again.stderr
+    skipped = {o["learner"]: o for o in json.loads(again.stdout)}  # nothing is graded twice
+    assert {o["status"] for o in skipped.values()} == {"skipped"} and len(skipped) == 3
+    assert skipped["ada"]["score"] == 36.0
+
+    report = run(course, "report", "ps01", "--json", "--log-level", "WARNING")
+    assert report.returncode == 0, report.stderr
+    rows = json.loads(report.stdout)
+    assert {r["part"] for r in rows} >= {"test_quat_multiply", "test_symbolic_jacobian"}
+    assert all(0.0 <= r["pass_rate"] <= 1.0 for r in rows) and report.stderr == ""
 
     fb = run(course, "feedback", "ps01")
     assert fb.returncode == 0, fb.stderr
     assert "left in feedback/: ada, bo, cy" in fb.stdout  # copied in by hand, not via the exchange
     html = (course / "feedback" / "ada" / PS / f"{PS}.html").read_text()
     assert "Autograder report" in html
-    hidden = (course / "source" / PS / "hidden_checks.py").read_text()
+    hidden = (problem_set_dir(course, PS) / "hidden_checks.py").read_text()
     for secret in ("R_EXPECTED", "J_EXPECTED", "def product_cases", "BEGIN SOLUTION", "roll_wxyz"):
         assert secret in hidden or secret == "BEGIN SOLUTION"
         assert secret not in html
@@ -130,7 +146,7 @@ def test_kill_and_rerun(tmp_path: Path) -> None:
     """SIGKILL `course grade` mid-run, rerun: finished grades kept, nothing graded twice, all done."""
     (tmp_path / "_toc.yml").write_text("")
     root = tmp_path / "assignments"
-    shutil.copytree(REPO / "assignments" / "source" / PS, root / "source" / PS)
+    shutil.copytree(problem_set_dir(REPO / "assignments", PS), problem_set_dir(root, PS))
     assert run(root, "release", PS).returncode == 0
     learners = [f"l{i}" for i in range(6)]
     for i, name in enumerate(learners):

@@ -17,7 +17,10 @@ from grading_support import learner_notebook, make_course
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.late import late_penalty
+from autograder.config import COURSE_ID
+from autograder.grading.late import late_penalty
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
 PS = "ps01_quaternions"
 COURSE = str(Path(sys.executable).with_name("course"))
@@ -60,8 +63,8 @@ def course(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedPr
 def test_submit_collect_grade_feedback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from nbgrader.api import Gradebook
 
-    from autograder.exchange import exchange_release
-    from autograder.nbgrader_setup import db_url
+    from autograder.config import db_url
+    from autograder.publish import exchange_release
 
     (tmp_path / "_toc.yml").write_text("")
     exchange = tmp_path / "exchange"
@@ -85,7 +88,7 @@ def test_submit_collect_grade_feedback(tmp_path: Path, monkeypatch: pytest.Monke
             "submit", PS, cwd=home, env={**env, "JUPYTERHUB_USER": learner, "HOME": str(home)}
         )
         assert sub.returncode == 0, sub.stderr
-    assert len(list((exchange / "cryoem-study-group-2022" / "inbound").iterdir())) == 2
+    assert len(list((exchange / COURSE_ID / "inbound").iterdir())) == 2
 
     collected = course("collect", "ps01", cwd=tmp_path, env=env)
     assert collected.returncode == 0 and "collected 2" in collected.stdout, collected.stderr

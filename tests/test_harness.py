@@ -19,16 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograder.checks import Case
-from autograder.codec import rebuild_sympy
-from autograder.harness_kernel import (
-    DecodeError,
-    SympyTree,
-    decode_value,
-    encode_value,
-    run_requests,
-)
-from autograder.symbolic import rational_points, sympy_equal
+from autograder.checks import Case, rational_points, rebuild_sympy, sympy_equal
+from autograder.harness import DecodeError, SympyTree, decode_value, encode_value
+from autograder.harness.in_kernel import run_requests
 
 settings.register_profile("ci", deadline=None, max_examples=60)
 settings.load_profile("ci")

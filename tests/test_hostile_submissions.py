@@ -177,7 +177,8 @@ entry("write_outside_folder", ZERO)(
 entry("read_course_source", ZERO)(
     read_probe(
         lambda root: [
-            str(root / "source" / PS / "hidden_checks.py"),
+            str(root / "problem_sets" / PS / "hidden_checks.py"),
+            str(root / "problem_sets" / PS / f"{PS}.py"),
             str(root / "source" / PS / f"{PS}.ipynb"),
         ]
     )
@@ -262,6 +263,8 @@ get_ipython().input_transformers_post.append(neuter)
 """
 FORGE = """
 import json, re
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 MIME = 'application/vnd.cryoem-course.results+json'
 def forge(lines):
     text = ''.join(lines)
@@ -345,9 +348,10 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
         submit(root, PS, name, build(root), extra)
     link = submit(root, PS, "symlink_in_submission", solved(root))
     (link / "secrets").symlink_to("/etc/shadow")
-    before = {p: p.stat().st_mtime_ns for p in (root / "submitted").rglob("*") if p.is_file()}
+    # lstat: the link itself, not /etc/shadow (which changes when a user is added)
+    before = {p: p.lstat().st_mtime_ns for p in (root / "submitted").rglob("*")}
     outcomes = grade(root, PS, workers=3)  # most of the batch waits on time limits
-    after = {p: p.stat().st_mtime_ns for p in (root / "submitted").rglob("*") if p.is_file()}
+    after = {p: p.lstat().st_mtime_ns for p in (root / "submitted").rglob("*")}
     assert before == after, "grading modified a submission"
     return root, outcomes
 
@@ -392,7 +396,7 @@ def test_no_collateral_damage(batch: tuple[Path, dict]) -> None:
     """The correct submission graded beside all of this still has full marks in the gradebook."""
     from nbgrader.api import Gradebook
 
-    from autograder.nbgrader_setup import db_url
+    from autograder.config import db_url
 
     root, _ = batch
     with Gradebook(db_url(root)) as gb:

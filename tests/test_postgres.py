@@ -11,48 +11,57 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from grading_support import Expect, append_to, grade, learner_notebook, make_course, submit, verify
+from grading_support import (
+    REPO,
+    Expect,
+    append_to,
+    grade,
+    learner_notebook,
+    make_course,
+    submit,
+    verify,
+)
 from services import postgres_server
-from test_ps01_mutants import MUTANTS
 
+from autograder.authoring import load_mutants, problem_set_dir
+
+pytestmark = [pytest.mark.postgres, pytest.mark.sandbox, pytest.mark.slow]
+
+MUTANTS = {
+    m.name: m for m in load_mutants(problem_set_dir(REPO / "assignments", "ps01_quaternions"))
+}
 PS = "ps01_quaternions"
 
 
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
     with postgres_server() as url:
-        old = os.environ.get("COURSE_DB_URL")
-        os.environ["COURSE_DB_URL"] = url
         # nbgrader runs `alembic` as a subprocess to create the schema: it must be on PATH
         os.environ["PATH"] = f"{Path(sys.executable).parent}:{os.environ['PATH']}"
-        try:
-            yield url
-        finally:
-            if old is None:
-                os.environ.pop("COURSE_DB_URL", None)
-            else:
-                os.environ["COURSE_DB_URL"] = old
+        yield url
 
 
 def test_grading_against_postgres(pg_url: str, tmp_path: Path) -> None:
     from nbgrader.api import Gradebook
 
-    root = make_course(tmp_path, PS)
+    # the instructor names the gradebook in nbgrader's own configuration file
+    root = make_course(tmp_path, PS, config=f"c.CourseDirectory.db_url = {pg_url!r}\n")
     assert not (root / "gradebook.db").exists()  # nothing went to SQLite
     submit(root, PS, "solution", learner_notebook(root, PS, solved=True))
     submit(root, PS, "blank", learner_notebook(root, PS, solved=False))
     submit(root, PS, "broken", b"{ not json")
     picked = ["swapped_product_order", "transposed_matrix", "jacobian_missing_factor_two"]
     for name in picked:
-        cell, code, _, _ = MUTANTS[name]
-        submit(root, PS, name, append_to(learner_notebook(root, PS), cell, code))
+        m = MUTANTS[name]
+        submit(root, PS, name, append_to(learner_notebook(root, PS), m.cell, str(m.code)))
     outcomes = grade(root, PS, workers=2)
     assert verify(outcomes["solution"], Expect(total=36.0)) == []
     assert verify(outcomes["blank"], Expect(total=0.0, others="zero")) == []
     assert outcomes["broken"].status == "broken"
     for name in picked:
-        _, _, broken, diag = MUTANTS[name]
-        assert verify(outcomes[name], Expect(reduced=broken, diagnosis=diag)) == [], name
+        m = MUTANTS[name]
+        expect = Expect(reduced=set(m.loses), diagnosis=dict(m.diagnoses))
+        assert verify(outcomes[name], expect) == [], name
     with Gradebook(pg_url) as gb:
         assert gb.db.bind.dialect.name == "postgresql"
         scores = {s.student.id: s.score for s in gb.assignment_submissions(PS)}

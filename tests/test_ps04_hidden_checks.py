@@ -20,11 +20,10 @@ import pytest
 import torch
 from grading_support import REPO
 
-from autograder import harness_kernel
-from autograder.checks import FunctionCheck, part_seed
-from autograder.harness_kernel import encode_value
-from autograder.kernel import SandboxedKernel
-from autograder.preprocessor import load_parts
+from autograder.checks import FunctionCheck, answer_in_namespace, load_parts, part_seed, plan_part
+from autograder.harness import encode_value
+from autograder.harness import in_kernel as harness_kernel
+from autograder.sandbox import SandboxedKernel
 from reference_impl import projection as P
 
 PS = "ps04_projection_layer"
@@ -33,7 +32,7 @@ SEEDS = range(3)
 
 @pytest.fixture(scope="module")
 def parts() -> list:
-    return load_parts(REPO / "assignments" / "source" / PS, PS)
+    return load_parts(REPO / "assignments" / "problem_sets" / PS, PS)
 
 
 @pytest.fixture(scope="module")
@@ -166,13 +165,8 @@ def test_the_answers_fit_in_what_the_grader_reads_back(parts: list, solution: di
     for part in parts:
         for seed in SEEDS:
             rng = np.random.default_rng(part_seed("ps04-size", part.grade_id, str(seed)))
-            plans = [check.plan(rng) for check in part.checks]
-            requests = [r for plan in plans for r in plan.requests]
-            payload = json.dumps(
-                {"nonce": "n", "requests": [{**r, "id": i} for i, r in enumerate(requests)]}
-            )
-            with np.errstate(all="ignore"), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                out = harness_kernel.run_requests(payload, solution)
+            plan = plan_part(part, 1.0, rng)
+            answers = answer_in_namespace(plan.requests, solution)
+            out = {"nonce": "n", "answers": answers}
             size = len(json.dumps({"data": {harness_kernel.MIME: out}}))
             assert size < 0.75 * cap, (part.grade_id, size, cap)

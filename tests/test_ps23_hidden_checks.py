@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import inspect
 import itertools
-import json
 
 import numpy as np
 import pytest
 from grading_support import REPO
 
-from autograder import harness_kernel
-from autograder.checks import Case, part_seed
-from autograder.preprocessor import load_parts
+from autograder.checks import Case, answer_in_namespace, load_parts, part_seed
 from reference_impl import averaging, so3
 
 SEEDS = range(6)
@@ -31,15 +28,7 @@ REFERENCE = {
 
 
 def parts(ps: str) -> list:
-    return load_parts(REPO / "assignments" / "source" / ps, ps)
-
-
-def answer(requests: list[dict], namespace: dict) -> list:
-    payload = json.dumps(
-        {"nonce": "n", "requests": [{**r, "id": i} for i, r in enumerate(requests)]}
-    )
-    with np.errstate(all="ignore"):
-        return harness_kernel.run_requests(payload, namespace)["answers"]
+    return load_parts(REPO / "assignments" / "problem_sets" / ps, ps)
 
 
 @pytest.mark.parametrize("ps", sorted(REFERENCE))
@@ -53,7 +42,7 @@ def test_the_reference_passes_every_check(ps: str, seed: int) -> None:
             plan = check.plan(rng)  # always plan, so that every check draws from the same stream
             if getattr(check, "function", None) not in namespace:
                 continue
-            result = plan.evaluate(answer(plan.requests, namespace))
+            result = plan.evaluate(answer_in_namespace(plan.requests, namespace))
             assert result.passed == result.total, (part.grade_id, result.title, result.lines)
             checked += 1
     assert checked >= 6
@@ -85,7 +74,7 @@ def test_quaternion_mean_inputs_have_one_answer(seed: int) -> None:
 
 def test_the_stubs_have_the_reference_names_and_signatures() -> None:
     for ps, functions in REFERENCE.items():
-        notebook = (REPO / "assignments" / "source" / ps / f"{ps}.ipynb").read_text()
+        notebook = (REPO / "assignments" / "problem_sets" / ps / f"{ps}.py").read_text()
         for name, fn in functions.items():
             params = [
                 p.name if p.default is inspect.Parameter.empty else f"{p.name}={p.default!r}"

@@ -15,15 +15,18 @@ import pytest
 from grading_support import REPO
 
 from autograder import schedule as sch
+from autograder.config import COURSE_ID
 from autograder.publish import (
     PublishError,
     ReleaseTarget,
     publish_book,
     publish_releases,
-    published_files,
     release_due,
 )
+from autograder.publish.releases import published_files
 from autograder.release import generate
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
 
 def git(*args: str, cwd: Path) -> str:
@@ -46,8 +49,9 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copy(REPO / "_config.yml", tmp_path / "_config.yml")
     (tmp_path / "book").mkdir()
     shutil.copy(REPO / "book" / "schedule.yml", tmp_path / "book" / "schedule.yml")
-    for src in (REPO / "assignments" / "source").iterdir():
-        shutil.copytree(src, tmp_path / "assignments" / "source" / src.name)
+    shutil.copytree(
+        REPO / "assignments" / "problem_sets", tmp_path / "assignments" / "problem_sets"
+    )
     monkeypatch.setenv("COURSE_EXCHANGE", str(tmp_path / "exchange"))
     return tmp_path
 
@@ -75,21 +79,27 @@ def test_publish_never_rewrites(repo: Path, tmp_path: Path) -> None:
 def test_release_due_follows_the_schedule(repo: Path, tmp_path: Path) -> None:
     from nbgrader.api import Gradebook
 
-    from autograder.nbgrader_setup import db_url
+    from autograder.config import db_url
 
     root = repo / "assignments"
     schedule = sch.load_schedule(repo / "book" / "schedule.yml")
     target = ReleaseTarget(bare(tmp_path).as_uri())
     tz = schedule.tz
-    before = release_due(root, dt.datetime(2022, 2, 3, 12, tzinfo=tz), target, schedule)
-    assert before.released == [] and "ps01_quaternions" in before.not_yet
-    week = release_due(root, dt.datetime(2022, 2, 4, 9, 0, tzinfo=tz), target, schedule)
-    assert week.released == ["ps01_quaternions"]
+
+    def released_by(now: dt.datetime) -> list[str]:
+        return sorted(ps.id for ps in schedule.problem_sets if ps.release <= now)
+
+    eve = dt.datetime(2022, 2, 3, 12, tzinfo=tz)
+    before = release_due(root, eve, target, schedule)
+    assert sorted(before.released) == released_by(eve)
+    assert "ps01_quaternions" in before.not_yet and "ps01_quaternions" not in released_by(eve)
+    start = dt.datetime(2022, 2, 4, 9, 0, tzinfo=tz)
+    week = release_due(root, start, target, schedule)
+    assert week.released == ["ps01_quaternions"]  # released at the meeting's start, not before
+    assert sorted(before.released + week.released) == released_by(start)
     again = release_due(root, dt.datetime(2022, 2, 10, tzinfo=tz), target, schedule)
-    assert again.released == [] and again.already == ["ps01_quaternions"]
-    assert (
-        tmp_path / "exchange" / "cryoem-study-group-2022" / "outbound" / "ps01_quaternions"
-    ).is_dir()
+    assert again.released == [] and sorted(again.already) == released_by(start)
+    assert (tmp_path / "exchange" / COURSE_ID / "outbound" / "ps01_quaternions").is_dir()
     with Gradebook(db_url(root)) as gb:
         due = gb.find_assignment("ps01_quaternions").duedate
     assert due == dt.datetime(2022, 2, 12, 7, 59)  # 11 Feb 23:59 PST in UTC

@@ -14,7 +14,9 @@ import pytest
 from grading_support import FAST_LIMITS, learner_notebook, make_course, submit
 
 from autograder.grading import grade_assignment
-from autograder.scaleout import SLOT_BASE
+from autograder.grading.scaleout import SLOT_BASE
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
 PS = "ps01_quaternions"
 
@@ -37,7 +39,7 @@ def cluster() -> Iterator[str]:
 def test_grade_on_a_local_cluster(cluster: str, tmp_path: Path) -> None:
     from nbgrader.api import Gradebook
 
-    from autograder.nbgrader_setup import db_url
+    from autograder.config import db_url
 
     root = make_course(tmp_path, PS)
     learners = {f"l{i}": i % 3 != 0 for i in range(9)}

@@ -49,6 +49,10 @@ EXPECTED_PROBLEM_SETS = {
     "ps02_so3_metrics": [dt.date(2022, 2, 25)],
     "ps03_rotation_averaging": [dt.date(2022, 2, 25)],
     "ps04_projection_layer": [dt.date(2022, 3, 4), dt.date(2022, 3, 18), dt.date(2022, 3, 25)],
+    "ps05_transforms_sampling": [dt.date(2022, 2, 11)],
+    "ps06_superposition": [dt.date(2022, 3, 11), dt.date(2022, 4, 1)],
+    "ps08_pose_losses": [dt.date(2022, 3, 4), dt.date(2022, 3, 18), dt.date(2022, 3, 25)],
+    "ps09_bayesian_denoising": [dt.date(2022, 1, 28)],
 }
 
 
@@ -66,7 +70,8 @@ def test_schedule_holds_every_meeting_of_the_syllabus(schedule: sch.Schedule) ->
     no_meeting = [m for m in schedule.meetings if m.kind == "no-meeting"]
     assert [m.date for m in no_meeting] == [dt.date(2022, 2, 18)]
     upcoming = [m.guest for m in schedule.meetings if m.kind == "upcoming"]
-    assert upcoming == ["Roy Lederman", "Nina Miolane", "David Silva", "Ellen Zhong"]
+    # the syllabus's order (§4.3–4.6), not the order of the tentative dates
+    assert upcoming == ["Nina Miolane", "Roy Lederman", "David Silva", "Ellen Zhong"]
     for m in schedule.dated_meetings:
         assert m.date is not None and m.date.weekday() == 4, f"{m.slug} is not on a Friday"
         assert m.start is not None and m.start.tzinfo is not None
@@ -76,6 +81,27 @@ def test_schedule_holds_every_meeting_of_the_syllabus(schedule: sch.Schedule) ->
         "2022-03-11-sanz-moreta": "Lys Sanz Moreta",
         "2022-04-01-hanson": "Andrew Hanson",
     }
+
+
+def _syllabus_upcoming_guests() -> list[str]:
+    """The upcoming guests in the order of the syllabus's §4 headings ("4.3 May/June 2022 -
+    Guest: Nina Miolane."), dated meetings (§4.1, §4.2) left out."""
+    seed = seed_file()
+    if seed is None:
+        pytest.skip("the syllabus (shared/seed) is not beside this checkout")
+    text = seed.read_text(encoding="utf-8")
+    body = text[text.index("\n4 Upcoming Meetings\n") : text.index("\n5 Reading list\n")]
+    headings = re.findall(r"^4\.\d+ (.+)$", body, re.M)
+    assert len(headings) == 6, headings
+    return [m[1] for h in headings[2:] if (m := re.search(r"Guest: ([^.]+)", h))]
+
+
+def test_upcoming_guests_keep_the_syllabus_order(schedule: sch.Schedule) -> None:
+    syllabus = _syllabus_upcoming_guests()
+    assert syllabus == ["Nina Miolane", "Roy Lederman", "David Silva", "Ellen Zhong"]
+    assert [m.guest for m in schedule.meetings if m.kind == "upcoming"] == syllabus
+    toc = [d for d in toc_docnames() if d.startswith("book/meetings/upcoming-")]
+    assert toc == [m.docname for m in schedule.meetings if m.kind == "upcoming"]
 
 
 def test_local_times_cross_the_daylight_saving_change(schedule: sch.Schedule) -> None:
@@ -162,12 +188,18 @@ def test_toc_holds_exactly_the_pages_the_schedule_names(schedule: sch.Schedule) 
 # --------------------------------------------------------------------------- generators
 
 
-def test_schedule_markdown_lists_every_date_with_its_time_zone(schedule: sch.Schedule) -> None:
+def test_schedule_markdown_lists_every_date_in_vancouver_time_and_utc(
+    schedule: sch.Schedule,
+) -> None:
     md = sch.schedule_markdown(schedule)
-    assert "America/Vancouver" in md
+    assert "| Date | Time (Vancouver; UTC) |" in md
     assert "| Fri 18 Feb 2022 | — | *No meeting* |" in md
-    assert "| Fri 28 Jan 2022 | 9:15 PST |" in md
-    assert "| Fri 18 Mar 2022 | 9:00 PDT |" in md
+    assert "| Fri 28 Jan 2022 | 9:15 PST (17:15 UTC) |" in md
+    assert "| Fri 18 Mar 2022 | 9:00 PDT (16:00 UTC) |" in md
+    for m in schedule.dated_meetings:
+        assert m.start is not None
+        utc = m.start.astimezone(UTC)
+        assert f"{m.start.hour}:{m.start.minute:02d} {m.start.tzname()} ({utc:%H:%M} UTC)" in md
     for m in schedule.meetings:
         if m.has_page:
             assert f"</{m.docname}>" in md
@@ -176,18 +208,80 @@ def test_schedule_markdown_lists_every_date_with_its_time_zone(schedule: sch.Sch
 def test_meeting_header_names_time_zone_guest_and_problem_sets(schedule: sch.Schedule) -> None:
     md = sch.meeting_header_markdown(schedule, schedule.meeting("2022-02-25-rotation-averaging"))
     assert md.startswith("# 25 February 2022: ")
-    assert "9:00–10:00 PST (17:00–18:00 UTC)" in md
+    assert "**Time:** 9:00 PST (17:00 UTC); times are in America/Vancouver" in md
     assert "</book/problem-sets/ps02_so3_metrics>" in md
     assert "</book/problem-sets/ps03_rotation_averaging>" in md
+    for slug in ("2022-03-04-orientation-estimation", "2022-03-18-cryoai-1", "2022-03-25-cryoai-2"):
+        md = sch.meeting_header_markdown(schedule, schedule.meeting(slug))
+        assert "</book/problem-sets/ps04_projection_layer>" in md, slug
+        assert "</book/problem-sets/ps08_pose_losses>" in md, slug
     md = sch.meeting_header_markdown(schedule, schedule.meeting("2022-04-01-hanson"))
-    assert "**Guest:** Andrew Hanson" in md and "PDT (16:00–17:00 UTC)" in md
+    assert "**Guest:** Andrew Hanson" in md and "9:00 PDT (16:00 UTC)" in md
+    assert "</book/problem-sets/ps06_superposition>" in md
+    md = sch.meeting_header_markdown(schedule, schedule.meeting("2022-03-11-sanz-moreta"))
+    assert "</book/problem-sets/ps06_superposition>" in md
+
+
+def test_the_assumed_meeting_length_is_marked_as_the_books(schedule: sch.Schedule) -> None:
+    # The syllabus gives start times only: the one-hour length is this book's assumption.
+    for m in schedule.dated_meetings:
+        assert m.duration_assumed and m.duration == dt.timedelta(hours=1), m.slug
+        md = sch.meeting_header_markdown(schedule, m)
+        assert not re.search(r"\d:\d\d–\d", md), f"{m.slug}: an end time shown as a fact"
+        length = re.search(r'^- \*\*Length:\*\* <em class="editorial">(.+)</em>$', md, re.M)
+        assert length and length[1].startswith("one hour, assumed by this book"), m.slug
+
+
+def test_a_given_length_is_shown_as_start_and_end(tmp_path: Path) -> None:
+    given = GOOD.replace("topic: A}", "topic: A, duration_minutes: 90}")
+    sched = sch.load_schedule(_write(tmp_path, "    duration_assumed: true\n" + given))
+    m = sched.dated_meetings[0]
+    assert not m.duration_assumed
+    md = sch.meeting_header_markdown(sched, m)
+    assert "9:00–10:30 PST (17:00–18:30 UTC)" in md and "assumed" not in md
+    sched = sch.load_schedule(_write(tmp_path, "    duration_assumed: true\n" + GOOD))
+    md = sch.meeting_header_markdown(sched, sched.dated_meetings[0])
+    assert "9:00 PST (17:00 UTC)" in md and "one hour, assumed by this book" in md
+    assert "–10:00" not in md
+    with pytest.raises(sch.ScheduleError, match="duration_assumed must be"):
+        sch.load_schedule(_write(tmp_path, "    duration_assumed: maybe\n" + GOOD))
+
+
+def test_topics_inferred_by_the_book_are_marked(schedule: sch.Schedule) -> None:
+    # The syllabus names only the guest and the pre-reading for Miolane and Lederman (§4.3,
+    # §4.4); Silva's and Zhong's topics are the syllabus's own (§4.5, §4.6).
+    noted = {m.slug for m in schedule.meetings if m.topic_note}
+    assert noted == {"upcoming-miolane", "upcoming-lederman"}
+    schedule_md = sch.schedule_markdown(schedule)
+    for m in schedule.meetings:
+        md = sch.meeting_header_markdown(schedule, m)
+        topic = re.search(r"^- \*\*Topic:\*\* (.+)$", md, re.M)
+        assert topic is not None
+        if m.topic_note:
+            assert "inferred" in m.topic_note
+            mark = f'<em class="editorial">({m.topic_note})</em>'
+            assert topic[1] == f"{m.topic} {mark}"
+            row = next(line for line in schedule_md.splitlines() if f"</{m.docname}>" in line)
+            assert row.rstrip(" |").endswith(mark)
+        else:
+            assert "editorial" not in topic[1]
+
+
+def test_an_upcoming_header_says_nothing_twice(schedule: sch.Schedule) -> None:
+    for m in schedule.meetings:
+        if m.kind != "upcoming":
+            continue
+        md = sch.meeting_header_markdown(schedule, m)
+        assert "Upcoming meeting, not yet dated" in md
+        assert f"- **When:** {m.when}\n" in md, m.slug
+        assert not re.search(r"\)\s*\(", md), f"{m.slug}: two parentheses in a row"
 
 
 def test_generate_book_files_rewrites_only_what_changed(
     schedule: sch.Schedule, tmp_path: Path
 ) -> None:
     first = sch.generate_book_files(schedule, tmp_path)
-    assert len(first) == 1 + 15 + 4
+    assert len(first) == 1 + 15 + len(schedule.problem_sets)
     assert sch.generate_book_files(schedule, tmp_path) == []
 
 
@@ -195,7 +289,7 @@ def test_launch_url_is_an_nbgitpuller_link_built_from_the_config() -> None:
     cfg = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
     url = sch.launch_url_from_config("ps01_x/ps01_x.ipynb", cfg)
     parts = urlsplit(url)
-    hub = urlsplit(cfg["launch_buttons"]["jupyterhub_url"])
+    hub = urlsplit(cfg["course"]["jupyterhub_url"])
     assert (parts.scheme, parts.netloc) == (hub.scheme, hub.netloc)
     assert parts.path == "/hub/user-redirect/git-pull"
     q = {k: v[0] for k, v in parse_qs(parts.query).items()}
@@ -235,7 +329,10 @@ def _check_calendar(raw: bytes, schedule: sch.Schedule) -> None:
         assert dtstart.tzinfo is not None
         assert dtstart.astimezone(UTC) == start, slug
         assert ev["DTSTART"].params["TZID"] == "America/Vancouver"
+        # The length is assumed (the syllabus gives start times only): the event ends an hour
+        # after its start and its description says the length is assumed.
         assert ev.decoded("DTEND") - dtstart == dt.timedelta(hours=1)
+        assert "Length: one hour, assumed by this book" in str(ev["DESCRIPTION"]), slug
         assert ev.decoded("DTSTAMP").utcoffset() == dt.timedelta(0)
         assert str(ev["SUMMARY"]).startswith("Cryo-EM study group: ")
     for ps in schedule.problem_sets:
@@ -270,7 +367,8 @@ GENERIC_PRIVATE = [
 
 
 def _book_sources() -> list[Path]:
-    files = [REPO / "_config.yml", REPO / "_toc.yml", REPO / "autograder" / "schedule.py"]
+    files = [REPO / "_config.yml", REPO / "_toc.yml"]
+    files += sorted((REPO / "autograder" / "schedule").glob("*.py"))
     for p in sorted((REPO / "book").rglob("*")):
         if p.is_file() and "_generated" not in p.parts and p.suffix != ".pyc":
             files.append(p)

@@ -9,24 +9,21 @@ of every part is evaluated through the same wire format as in grading, on ``SEED
 
 from __future__ import annotations
 
-import json
 import warnings
 
-import nbformat
-import numpy as np
 import pytest
 from grading_support import REPO
 
-from autograder import harness_kernel
-from autograder.checks import part_seed
-from autograder.preprocessor import load_parts
+from autograder.authoring import problem_sets, read_notebook
+from autograder.checks import answer_in_namespace, load_parts, part_rng, plan_part
+from autograder.config import COURSE_ID
 
 SEEDS = range(24)
-PROBLEM_SETS = sorted(p.name for p in (REPO / "assignments" / "source").iterdir() if p.is_dir())
+PROBLEM_SETS = problem_sets(REPO / "assignments")
 
 
 def solution_namespace(ps: str) -> dict:
-    nb = nbformat.read(REPO / "assignments" / "source" / ps / f"{ps}.ipynb", as_version=4)
+    nb = read_notebook(REPO / "assignments", ps)
     namespace: dict = {"__name__": f"solution_{ps}"}
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
@@ -42,35 +39,15 @@ def problem_set(request: pytest.FixtureRequest) -> tuple[str, dict, list]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         namespace = solution_namespace(ps)
-    return ps, namespace, load_parts(REPO / "assignments" / "source" / ps, ps)
+    return ps, namespace, load_parts(REPO / "assignments" / "problem_sets" / ps, ps)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_solution_passes(problem_set: tuple[str, dict, list], seed: int) -> None:
     ps, namespace, parts = problem_set
     for part in parts:
-        rng = np.random.default_rng(
-            part_seed(
-                "cryoem-study-group-2022", ps, f"learner{seed}", ps, "soundness", part.grade_id
-            )
-        )
-        plans = [check.plan(rng) for check in part.checks]
-        requests = [r for plan in plans for r in plan.requests]
-        payload = json.dumps(
-            {"nonce": "n", "requests": [{**r, "id": i} for i, r in enumerate(requests)]}
-        )
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            answers = harness_kernel.run_requests(payload, namespace)["answers"]
-        offset = 0
-        for plan in plans:
-            n = len(plan.requests)
-            result = plan.evaluate(answers[offset : offset + n])
-            offset += n
-            assert result.passed == result.total, (
-                ps,
-                seed,
-                part.grade_id,
-                result.title,
-                result.lines,
-            )
+        rng = part_rng(COURSE_ID, ps, f"learner{seed}", ps, "soundness", part.grade_id)
+        plan = plan_part(part, 1.0, rng)
+        result = plan.evaluate(answer_in_namespace(plan.requests, namespace))
+        for check in result.checks:
+            assert check.passed == check.total, (ps, seed, part.grade_id, check.title, check.lines)

@@ -29,11 +29,11 @@ ICS_NAME = "schedule.ics"
 
 
 def _schedule_module(root: Path) -> Any:
-    # The repository the book is built from comes first: its autograder/schedule.py is the one
+    # The repository the book is built from comes first: its autograder/schedule/ is the one
     # that matches its book/schedule.yml.
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
-    from autograder import schedule
+    from autograder import schedule as schedule
 
     return schedule
 
