@@ -16,9 +16,10 @@ ASPIRE through FINUFFT). It is computed as FINUFFT does (Dutt & Rokhlin 1993; Gr
 3. *interpolate* at :math:`u = q N / D` with the kernel's ``w³`` nodes,
    :math:`\hat V(q) \approx \sum_n \phi(u_x - n_x)\,\phi(u_y - n_y)\,\phi(u_z - n_z)\,G(n)`.
 
-The error is the kernel's aliased weight (``kernels``' docstring; ``Kernel.aliasing``), at
-most about ``10⁻³`` of the signal for ``w = 6`` at ``σ = 1.25`` and far less for an object that
-does not reach the box's edge. ``G`` is ``N``-periodic and Hermitian: it is stored as the half
+The error is the kernel's aliased weight (``kernels``' docstring; ``Kernel.aliasing``): for
+``w = 6`` at ``σ = 1.25``, per axis, ``4·10⁻³`` of the signal at the box's edge but ``7·10⁻⁵``
+within half the box's width of the centre — far less for an object that does not reach the
+edge. ``G`` is ``N``-periodic and Hermitian: it is stored as the half
 ``kx ≥ 0`` with a border that repeats it (``_grids.PeriodicGrid``), so that a stencil near the
 edge of the period or near ``kx = 0`` needs no wrap-around or conjugation beyond reflecting
 ``qx < 0`` to ``-q``.
