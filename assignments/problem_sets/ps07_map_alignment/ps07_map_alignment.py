@@ -25,8 +25,8 @@
 # products of matched vectors; (3) the best models are refined locally. To rank the maps of
 # a database against a query it uses the **Z-score** of the best alignment. In this problem
 # set you build steps 1 and 2 — and the plain cross-correlation (CC) they are compared
-# with — on synthetic maps small enough to search exhaustively in a second, then take the
-# meeting's questions 1, 4 and 6 as numerical experiments.
+# with — on synthetic maps small enough to search exhaustively in about a second, then take
+# the meeting's questions 1, 4 and 6 as numerical experiments.
 #
 # **Conventions** (the [book's conventions page]({book_url}/book/conventions.html)):
 #
@@ -54,11 +54,27 @@
 # *and* on their scores. Points per part are the fraction of those cases you get right,
 # and the feedback names common mistakes when it recognises them. The short answers of
 # Parts G, H and I (questions 1, 4 and 6) are the outcomes of experiments you run with your
-# own functions; they are checked against what the experiments give with correct ones, so
-# run them once every earlier part passes its visible tests. Keep the function names
-# and signatures; add cells of your own if you like. Only NumPy is needed (SciPy is not
-# available). Loop over rotations if you like, but **never over voxels**: a search over
-# 552 rotations of a $16^3$ map should take about a second.
+# own functions on the maps of those parts' data cells. Those maps come from fixed seeds:
+# they are the same for everyone, and so are the right answers, which the grader knows;
+# only the *functions* of Parts G–I are called on maps drawn for you. Run the experiments
+# once every earlier part passes its visible tests. Keep the function names and
+# signatures; add cells of your own if you like. Only NumPy is needed (SciPy is not
+# available).
+#
+# **Shapes and types.** Unless a part says otherwise, each function takes **one** volume
+# `(nz, ny, nx)` (or one field `(nz, ny, nx, 3)`, one rotation `(3, 3)`) as a NumPy array
+# of floats and the grader passes nothing else: extra batch or channel axes are welcome
+# but never graded. Where a part says "float" or "integer", any NumPy float or integer
+# type will do (a Python `float`, a 0-d array or an `np.float64`; `int64` or `int32`).
+#
+# **Time.** The grader runs your notebook on one CPU core and allows 30 s per cell, 180 s
+# for the whole notebook and 60 s for one part's hidden checks (Part D's run four
+# searches of up to about 210 rotations of $14^3$ maps). Loop over rotations if you like,
+# but **never over voxels**: every voxel of one rotation must go through `trilinear` in
+# one vectorised call. The solution does exactly that — a Python loop over the rotations,
+# each rotation's voxels batched — and searches 552 rotations of a $16^3$ map in about a
+# second, and the whole notebook runs in about 5 s; batching several rotations at once
+# as well is optional. A loop over voxels takes minutes and would time out.
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import time
@@ -83,8 +99,15 @@ def Ry(a):
 def orientation_grid_matrix(step):
     """Baldwin & Penczek's quasi-uniform grid of orientations (problem set 5, Part F) as
     rotation matrices (N, 3, 3): directions on rings a step apart in θ, the azimuth φ stepping
-    by about step / sin θ, each with the in-plane angles ψ; SPIDER's matrices of (φ, θ, ψ).
-    step in radians; N ≈ 8π²/step³ (552 at 30°)."""
+    by about step / sin θ, each with the in-plane angles ψ a step apart.
+
+    Each matrix is an *active* rotation that left-multiplies column xyz vectors, as
+    everywhere in this notebook: R = (Rz(φ) Ry(θ) Rz(ψ))ᵀ = Rz(−ψ) Ry(−θ) Rz(−φ), the
+    active rotations Rz, Ry given above. (It is the same matrix as SPIDER's A of the
+    angles (φ, θ, ψ) — problem set 5, Part D — which SPIDER reads as a rotation of the
+    frame; here it is only used as an active rotation, rotate_volume(V, R).) Any grid
+    serves the searches: the grader passes its own. step in radians; N is roughly
+    8π²/step³, not exactly: 552 at 30°, 176 at 45°, 133 at 48°."""
     n_theta = max(1, round(np.pi / step))
     n_psi = max(1, round(2 * np.pi / step))
     mats = []
@@ -114,9 +137,9 @@ def shift_volume(volume, t):
 # ## Part A — Maps of Gaussian atoms ({points} points)
 #
 # Every map in this problem set is synthetic: atoms drawn as Gaussians at a chosen
-# resolution, as UCSF Chimera's `molmap` draws an atomic model. An atom at $\vec x_a$
+# resolution, after UCSF Chimera's `molmap`, simplified. An atom at $\vec x_a$
 # contributes $\exp\!\bigl(-\lvert\vec r - \vec x_a\rvert^2 / 2\sigma^2\bigr)$ (peak height
-# 1) at every voxel position $\vec r$, with
+# 1) at **every** voxel position $\vec r$ of the box, with
 #
 # $$ \sigma = \frac{\text{resolution}}{\pi\sqrt2} \approx 0.225 \times \text{resolution}
 # \qquad (\text{Chimera's default } \texttt{sigmaFactor}), $$
@@ -124,9 +147,15 @@ def shift_volume(volume, t):
 # and the map is the sum over the atoms:
 # $\rho(\vec r) = \sum_a \exp\!\bigl(-\lvert\vec r - \vec x_a\rvert^2/2\sigma^2\bigr)$.
 #
+# Unlike `molmap`, there is no cutoff (`molmap` drops each Gaussian beyond a few σ) and
+# no weighting by element (`molmap` weights each atom by its atomic number): every atom
+# has weight 1 and reaches every voxel. Only this simplified map is graded.
+#
 # `gaussian_map(coords, shape, resolution)`: `coords` `(N, 3)` xyz positions in voxels
-# relative to the centre, `shape` `(nz, ny, nx)`, `resolution` in voxels → the map, a float
-# array of shape `(nz, ny, nx)` indexed `[z, y, x]`.
+# relative to the centre — a NumPy array or a list of lists (the visible test passes a
+# list; the grader passes arrays of 1 to 7 atoms, never an empty one) — `shape`
+# `(nz, ny, nx)`, `resolution` in voxels → the map, a float array of shape `(nz, ny, nx)`
+# indexed `[z, y, x]`.
 
 
 # %% nbgrader={"grade": false, "grade_id": "gaussian_map", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -174,13 +203,20 @@ print("Part A: visible tests passed")
 #    d_z)$, $d \in \{0, 1\}$, of `V[c_z, c_y, c_x]` with the weights
 #    $w_{\vec c} = \prod_{a \in \{x, y, z\}} \bigl(1 - \lvert u_a - c_a\rvert\bigr)$.
 #    **The volume is zero outside the box**: a corner with an index below 0 or at or above
-#    the axis' length counts as 0. So a point half a voxel outside the box gets half the
-#    border voxel's value, and a point a voxel or more outside gets 0.
+#    the axis' length counts as 0. So a point half a voxel outside the box along one axis,
+#    its other two coordinates whole numbers, gets half the border voxel's value (in
+#    general, the weights of the corners outside simply drop out), and a point a voxel or
+#    more outside on any axis gets 0. For one point `u` `(3,)` the result has shape `()`:
+#    a Python float, an `np.float64` or a 0-d array are all accepted. The grader passes
+#    one volume `(nz, ny, nx)` and points of any batch shape `(..., 3)`.
 # 2. `rotate_volume(volume, R)`: the volume rotated by $R$ about its centre, the same shape:
 #    at every voxel position $\vec r$ (xyz, relative to the centre), `trilinear` at the
 #    index coordinates $\vec u = R^\mathsf{T}\vec r + (n_x/\!/2,\ n_y/\!/2,\ n_z/\!/2)$.
 #    With the positions as rows `r` `(..., 3)`, the rows $(R^\mathsf{T}\vec r)^\mathsf{T}$
-#    are `r @ R`.
+#    are `r @ R`. The grader passes one volume `(nz, ny, nx)` and one rotation `(3, 3)`.
+#    Supporting a trailing channel axis `(nz, ny, nx, C)` in `trilinear`/`rotate_volume`
+#    (handy for Part F's vector fields) is up to you and not graded: Part F can equally
+#    call `rotate_volume` once per component.
 
 
 # %% nbgrader={"grade": false, "grade_id": "rotate", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -227,6 +263,7 @@ v = np.arange(120.0).reshape(4, 5, 6)
 assert np.isclose(trilinear(v, [2.0, 1.0, 3.0]), v[3, 1, 2]), (
     "u = (u_x, u_y, u_z) reads V[u_z, u_y, u_x]"
 )
+assert np.ndim(trilinear(v, [2.0, 1.0, 3.0])) == 0, "one point (3,) → shape (): a float"
 assert np.isclose(trilinear(v, [2.5, 1.0, 3.0]), (v[3, 1, 2] + v[3, 1, 3]) / 2), "halfway along x"
 assert np.isclose(trilinear(ones, [-0.25, 2.0, 1.0]), 0.75), "a corner outside the box counts as 0"
 assert np.isclose(trilinear(ones, [5.5, 2.0, 1.0]), 0.5), "half a voxel past the last one"
@@ -266,13 +303,20 @@ print("Part B: visible tests passed")
 # $\vec t_0$), $C$ peaks at $\vec t = \vec t_0$. (Conjugate the other factor and you get
 # $C[-\vec t]$.)
 #
-# 1. `translation_scores(a, b)`: $C$, a real array of the inputs' shape indexed
+# 1. `translation_scores(a, b)`: $C$, a real float array of the inputs' shape indexed
 #    `[t_z, t_y, t_x]` with negative shifts wrapped ($t \bmod n$) — the layout `np.fft`
-#    gives you.
-# 2. `peak_shift(scores)`: the xyz shift $(t_x, t_y, t_z)$ of the maximum of such an array,
-#    as an integer array `(3,)`, each component wrapped into $-(n/\!/2) \le t \le (n -
-#    1)/\!/2$ with $n$ the length of its axis: an index $m > (n-1)/\!/2$ is the shift
-#    $m - n$.
+#    gives you. `a` and `b` are two volumes `(nz, ny, nx)` of the same shape (no batch
+#    axes are graded).
+# 2. `peak_shift(scores)`: the xyz shift $(t_x, t_y, t_z)$ of the maximum of **one** such
+#    array `(nz, ny, nx)`, as an integer array `(3,)` (any integer dtype), each component
+#    wrapped into $-(n/\!/2) \le t \le (n - 1)/\!/2$ with $n$ the length of its axis: an
+#    index $m > (n-1)/\!/2$ is the shift $m - n$. **Ties**: the grader's arrays have a
+#    single maximum, so what you do with several equal maxima is not graded; the
+#    solution takes the first in C order (`np.argmax` on the flattened array).
+#
+# The sign convention, once for all: if $B = S_{\vec t_0}A$, then
+# `peak_shift(translation_scores(A, B))` is $+\vec t_0$, the shift that moves $A$ onto
+# $B$.
 
 
 # %% nbgrader={"grade": false, "grade_id": "translation", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -308,6 +352,9 @@ assert np.allclose(translation_scores(a, b), brute), (
 c = np.zeros((4, 5, 6))
 c[3, 0, 5] = 1.0
 assert list(peak_shift(c)) == [-1, 0, -1], "xyz order, wrapped: index 5 of 6 is the shift −1"
+assert np.shape(peak_shift(c)) == (3,) and np.issubdtype(
+    np.asarray(peak_shift(c)).dtype, np.integer
+)
 c = np.zeros((4, 5, 6))
 c[2, 2, 3] = 1.0
 assert list(peak_shift(c)) == [-3, 2, -2], "x: 3 > 2 → −3; y: 2 ≤ 2 → 2; z: 2 > 1 → −2"
