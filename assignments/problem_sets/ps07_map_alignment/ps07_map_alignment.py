@@ -617,14 +617,24 @@ print("Part F: visible tests passed")
 # A search gives one best score per rotation, $s_i$ = `scores[i]`. VESPER rescales the best
 # of them against all of them: $z = (s - \bar s)/\mathrm{sd}(s)$, how many standard
 # deviations the best alignment stands above the alignments tried (its program prints this
-# `zsco`). For ranking the maps of a database it uses a *normalised* Z-score (its
+# `zsco`). The functions below return the Z-score of **every** score, an array `(N,)`; the
+# best alignment's Z-score is its largest element. For ranking the maps of a database it uses a *normalised* Z-score (its
 # `cluster_score.py`): the mean and standard deviation come from the **largest cluster** of
 # the $s_i$ under single-linkage clustering at the distance $\text{cutoff}\times(\max s -
 # \min s)$, cutoff 0.2 — so that a few high scores (the right answer and its neighbours)
 # do not inflate the spread. In one dimension single linkage is simple: sort the scores; a
 # gap between neighbours **larger** than the distance separates two clusters (a gap equal
-# to it does not). If two clusters are equally large, take the one with the lower scores.
-# Standard deviations are the population's (`np.std`, `ddof=0`).
+# to it does not, compared exactly, without tolerance). The **largest** cluster is the one
+# holding the most scores; if two clusters are equally large, take the one with the lower
+# scores. Standard deviations are the population's (`np.std`, `ddof=0`).
+#
+# **What is graded.** `scores` is a 1-d float array `(N,)`, $N \ge 2$. The grader's scores
+# are continuous random numbers with a spread: no gap equals the distance exactly, no two
+# clusters are equally large, and neither the scores nor the largest cluster are all
+# equal. So these degenerate cases are **not graded**: a gap exactly equal to the
+# distance, a tie in size, and a zero standard deviation (all scores equal, or a largest
+# cluster of one score or of equal scores) — return what you like there (`nan`, `inf`, or
+# raise). The rules above are the solution's, stated so that the function is defined.
 #
 # 1. `z_scores(scores)`: $(s_i - \bar s)/\mathrm{sd}(s)$ for every score, `(N,)` → `(N,)`.
 # 2. `vesper_z_scores(scores, cutoff=0.2)`: $(s_i - \mu)/\sigma$ with $\mu, \sigma$ the
@@ -632,8 +642,16 @@ print("Part F: visible tests passed")
 # 3. **To what end?** Below are two pairs of maps: the *true* pair, a small molecule (10
 #    atoms) and a rotated, shifted, noisy copy of it; and the *decoy* pair, two different
 #    large molecules (40 atoms each). Search both with the DOT score over `GRID_48`, the
-#    grid at 48° (threshold and kernel as in Part F). Which pair has the higher best raw DOT score, and which the higher best
-#    Z-score? Answer `"true"` or `"decoy"` in `Q1_HIGHER_RAW` and `Q1_HIGHER_Z`.
+#    grid at 48°: `rotational_search_dot(va, vb, GRID_48)` with `va`, `vb` the
+#    `density_vectors` of the first and the second map of the pair (the first is the one
+#    rotated, as in Part F), at Part F's `THRESHOLD` and `SIGMA`; the maps are drawn with
+#    Part D's `SHAPE` and `RESOLUTION`. The noise (0.1) puts a few voxels of noise above
+#    the threshold, and they get vectors too: that is part of the experiment. Which pair
+#    has the higher best raw DOT score ($\max_i s_i$), and which the higher best Z-score —
+#    the largest of `z_scores(scores)`, the plain Z-score (the normalised one gives the
+#    same answer on these maps)? Answer `"true"` or `"decoy"` in `Q1_HIGHER_RAW` and
+#    `Q1_HIGHER_Z`. (Rotating the second map instead changes the scores — the true pair's
+#    rotation is on the grid only one way round — but not the answers.)
 
 # %% nbgrader={"grade": false, "grade_id": "data_zscores", "locked": true, "schema_version": 3, "solution": false, "task": false}
 GRID_48 = orientation_grid_matrix(np.deg2rad(48.0))  # 133 rotations: two searches here
@@ -698,6 +716,7 @@ assert np.allclose(z_scores(10 * s + 7), z_scores(s)), "a Z-score has no units"
 s = np.array([5.0, 1.0, 1.5, 9.0, 2.0, 5.2, 1.2])
 cluster = np.array([1.0, 1.5, 2.0, 1.2])
 assert np.allclose(vesper_z_scores(s), (s - cluster.mean()) / cluster.std())
+assert np.shape(vesper_z_scores(s)) == (7,), "a Z-score for every score"
 assert np.allclose(vesper_z_scores(s, 0.5), z_scores(s)), "one cluster: the plain Z-score"
 assert Q1_HIGHER_RAW in ("true", "decoy") and Q1_HIGHER_Z in ("true", "decoy")
 print("Part G: visible tests passed (the answers are checked when graded)")
@@ -716,23 +735,29 @@ print("Part G: visible tests passed (the answers are checked when graded)")
 # with a compact core of atoms inside. They are different "proteins" with the same
 # envelope: $F$ has density in the interior where $H$ has none. How similar does each score
 # find them? Compare three numbers, all at zero shift, with the `density_vectors` of both
-# maps at the same threshold and sigma:
+# maps at the **same** threshold and sigma — one absolute contour level for both maps, as
+# when two maps on the same scale are compared (below, `HOLLOW_THRESHOLD`, 30 % of $H$'s
+# maximum, is used for $F$ too; the grader likewise passes one threshold for both):
 #
 # * the **DOT ratio** $\mathrm{DOT}(H, F) / \mathrm{DOT}(H, H)$ — VESPER's raw score of
 #   the pair, against the score of $H$ with itself;
 # * the **normalised DOT** $\mathrm{DOT}(H, F) / \sqrt{\mathrm{DOT}(H, H)\,\mathrm{DOT}(F,
-#   F)}$ — the cosine between the two vector fields ($\mathrm{DOT}(A, A)$ is the number of
-#   vectors of $A$);
+#   F)}$ — the cosine between the two vector fields, each read as one long vector of
+#   $3 n_z n_y n_x$ numbers ($\mathrm{DOT}(A, A)$ is then the squared length of that long
+#   vector, which is the number of nonzero vectors of $A$ because each is a unit vector);
 # * **Pearson**'s correlation coefficient of the densities over the whole box,
 #   $\sum_{\vec p}(H - \bar H)(F - \bar F) / \sqrt{\sum(H - \bar H)^2\sum(F - \bar F)^2}$.
 #
 # Each is 1 for $F = H$.
 #
 # 1. `hollow_scores(h, f, threshold, sigma)`: the tuple `(dot_ratio, normalised_dot,
-#    pearson)` of three floats, here $\mathrm{DOT}(A, B) = \sum_{\vec p}\vec v_A(\vec
-#    p)\cdot\vec v_B(\vec p)$.
-# 2. Run it on the maps below. Which of the three does not see the filled interior at all —
-#    it finds $F$ as good a match for $H$ as $H$ itself? Answer `"dot_ratio"`,
+#    pearson)` of three floats (Python or NumPy floats), here $\mathrm{DOT}(A, B) =
+#    \sum_{\vec p}\vec v_A(\vec p)\cdot\vec v_B(\vec p)$. The grader passes maps with
+#    density above the threshold in both (and neither of them constant), so no ratio is
+#    $0/0$; a map with no vector at all is not graded.
+# 2. Run it on the maps below. Which of the three is (practically) blind to the filled
+#    interior — it finds $F$ as good a match for $H$ as $H$ itself, within $10^{-3}$ of 1
+#    on these maps, while the other two are clearly below 1? Answer `"dot_ratio"`,
 #    `"normalised_dot"` or `"pearson"` in `Q4_BLIND_TO_INTERIOR`. Then relate it to the DOT
 #    score voxel by voxel (what does a voxel with a vector in $F$ and none in $H$ add?), and
 #    to the question's "other approaches": the other two numbers are two of them.
@@ -771,7 +796,7 @@ Q4_BLIND_TO_INTERIOR = ("dot_ratio", "normalised_dot", "pearson")[int(np.argmax(
 
 # %% nbgrader={"grade": true, "grade_id": "test_hollow", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 found = hollow_scores(hollow, filled, HOLLOW_THRESHOLD, SIGMA)
-assert len(found) == 3
+assert len(found) == 3 and all(np.ndim(x) == 0 for x in found), "three floats"
 assert np.allclose(hollow_scores(hollow, hollow, HOLLOW_THRESHOLD, SIGMA), 1.0), "H against itself"
 assert all(0 < float(x) <= 1.0 + 1e-9 for x in found[1:]), "the cosine and Pearson are at most 1"
 assert Q4_BLIND_TO_INTERIOR in ("dot_ratio", "normalised_dot", "pearson")
@@ -802,9 +827,15 @@ print("Part H: visible tests passed (the answer is checked when graded)")
 #
 # 1. `cc_and_dot_shifts(a, b, threshold, sigma)`: the pair `(cc_shift, dot_shift)` — the
 #    `peak_shift` of the `translation_scores` of the two maps, and the `peak_shift` of the
-#    `dot_translation_scores` of their `density_vectors`.
+#    `dot_translation_scores` of their `density_vectors` (both at the same `threshold`
+#    and `sigma`), each an integer array `(3,)` as `peak_shift` returns it.
 # 2. Run it on the maps below. Which part does each score superimpose: answer `"core"` or
-#    `"domain"` in `Q6_CC_FOLLOWS` and `Q6_DOT_FOLLOWS`. Then think through cases (a), (b)
+#    `"domain"` in `Q6_CC_FOLLOWS` and `Q6_DOT_FOLLOWS`. Read it off the shifts with Part
+#    C's sign convention: `peak_shift(translation_scores(a, b))` is the $\vec t$ with
+#    $b \approx S_{\vec t}(a)$ for the part that is superimposed (and the same for the DOT
+#    score), so a score that superimposes the domain finds `DOMAIN_SHIFT`, and one that
+#    superimposes the core, which did not move, finds $(0, 0, 0)$. On these maps each score
+#    finds exactly one of the two. Then think through cases (a), (b)
 #    and (d) with the same two facts: CC weighs a voxel by its density, DOT counts every
 #    voxel above the contour once.
 
@@ -840,7 +871,8 @@ Q6_DOT_FOLLOWS = "domain" if list(dot_t) == list(DOMAIN_SHIFT) else "core"
 
 # %% nbgrader={"grade": true, "grade_id": "test_heterogeneity", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 cc_shift, dot_shift = cc_and_dot_shifts(hinge_a, hinge_b, HINGE_THRESHOLD, SIGMA)
-assert len(cc_shift) == 3 and len(dot_shift) == 3
+assert np.shape(cc_shift) == (3,) and np.shape(dot_shift) == (3,)
+assert all(np.issubdtype(np.asarray(x).dtype, np.integer) for x in (cc_shift, dot_shift))
 same = cc_and_dot_shifts(hinge_a, shift_volume(hinge_a, [2, 0, -1]), HINGE_THRESHOLD, SIGMA)
 assert list(same[0]) == [2, 0, -1] and list(same[1]) == [2, 0, -1], "a rigid shift: both find it"
 assert Q6_CC_FOLLOWS in ("core", "domain") and Q6_DOT_FOLLOWS in ("core", "domain")
