@@ -172,6 +172,9 @@ def trilinear_cases(rng):
             label="points in a (5, 4, 3) batch",
         )
     )
+    shape = box(rng, 3, 6)
+    one = rng.uniform(0, np.array(shape[::-1]) - 1)
+    cases.append(Case((rng.normal(size=shape), one), label="one point (3,): a float"))
     return visible + cases
 
 
@@ -616,6 +619,9 @@ def vector_cases(rng):
         shape = box(rng, 7, 10)
         m = molecule(rng, shape, n_atoms=(5, 10), radius=3.5 + k)  # larger: density at the border
         cases.append(Case((m, float(rng.uniform(0.15, 0.4)), float(rng.uniform(1.0, 2.0)))))
+    n = 2 * int(rng.integers(3, 5)) + 1  # odd: the atom sits on the centre voxel, m ≈ 0 there
+    on_voxel = M.gaussian_map(np.zeros((1, 3)), (n, n, n), float(rng.uniform(3.5, 5.0)))
+    cases.append(Case((on_voxel, 0.1, 1.5), label="an atom on the centre voxel (m ≈ 0 there)"))
     return visible + cases
 
 

@@ -25,8 +25,8 @@
 # products of matched vectors; (3) the best models are refined locally. To rank the maps of
 # a database against a query it uses the **Z-score** of the best alignment. In this problem
 # set you build steps 1 and 2 — and the plain cross-correlation (CC) they are compared
-# with — on synthetic maps small enough to search exhaustively in a second, then take the
-# meeting's questions 1, 4 and 6 as numerical experiments.
+# with — on synthetic maps small enough to search exhaustively in about a second, then take
+# the meeting's questions 1, 4 and 6 as numerical experiments.
 #
 # **Conventions** (the [book's conventions page]({book_url}/book/conventions.html)):
 #
@@ -54,11 +54,27 @@
 # *and* on their scores. Points per part are the fraction of those cases you get right,
 # and the feedback names common mistakes when it recognises them. The short answers of
 # Parts G, H and I (questions 1, 4 and 6) are the outcomes of experiments you run with your
-# own functions; they are checked against what the experiments give with correct ones, so
-# run them once every earlier part passes its visible tests. Keep the function names
-# and signatures; add cells of your own if you like. Only NumPy is needed (SciPy is not
-# available). Loop over rotations if you like, but **never over voxels**: a search over
-# 552 rotations of a $16^3$ map should take about a second.
+# own functions on the maps of those parts' data cells. Those maps come from fixed seeds:
+# they are the same for everyone, and so are the right answers, which the grader knows;
+# only the *functions* of Parts G–I are called on maps drawn for you. Run the experiments
+# once every earlier part passes its visible tests. Keep the function names and
+# signatures; add cells of your own if you like. Only NumPy is needed (SciPy is not
+# available).
+#
+# **Shapes and types.** Unless a part says otherwise, each function takes **one** volume
+# `(nz, ny, nx)` (or one field `(nz, ny, nx, 3)`, one rotation `(3, 3)`) as a NumPy array
+# of floats and the grader passes nothing else: extra batch or channel axes are welcome
+# but never graded. Where a part says "float" or "integer", any NumPy float or integer
+# type will do (a Python `float`, a 0-d array or an `np.float64`; `int64` or `int32`).
+#
+# **Time.** The grader runs your notebook on one CPU core and allows 30 s per cell, 180 s
+# for the whole notebook and 60 s for one part's hidden checks (Part D's run four
+# searches of up to about 210 rotations of $14^3$ maps). Loop over rotations if you like,
+# but **never over voxels**: every voxel of one rotation must go through `trilinear` in
+# one vectorised call. The solution does exactly that — a Python loop over the rotations,
+# each rotation's voxels batched — and searches 552 rotations of a $16^3$ map in about a
+# second, and the whole notebook runs in about 5 s; batching several rotations at once
+# as well is optional. A loop over voxels takes minutes and would time out.
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import time
@@ -83,8 +99,15 @@ def Ry(a):
 def orientation_grid_matrix(step):
     """Baldwin & Penczek's quasi-uniform grid of orientations (problem set 5, Part F) as
     rotation matrices (N, 3, 3): directions on rings a step apart in θ, the azimuth φ stepping
-    by about step / sin θ, each with the in-plane angles ψ; SPIDER's matrices of (φ, θ, ψ).
-    step in radians; N ≈ 8π²/step³ (552 at 30°)."""
+    by about step / sin θ, each with the in-plane angles ψ a step apart.
+
+    Each matrix is an *active* rotation that left-multiplies column xyz vectors, as
+    everywhere in this notebook: R = (Rz(φ) Ry(θ) Rz(ψ))ᵀ = Rz(−ψ) Ry(−θ) Rz(−φ), the
+    active rotations Rz, Ry given above. (It is the same matrix as SPIDER's A of the
+    angles (φ, θ, ψ) — problem set 5, Part D — which SPIDER reads as a rotation of the
+    frame; here it is only used as an active rotation, rotate_volume(V, R).) Any grid
+    serves the searches: the grader passes its own. step in radians; N is roughly
+    8π²/step³, not exactly: 552 at 30°, 176 at 45°, 133 at 48°."""
     n_theta = max(1, round(np.pi / step))
     n_psi = max(1, round(2 * np.pi / step))
     mats = []
@@ -114,9 +137,9 @@ def shift_volume(volume, t):
 # ## Part A — Maps of Gaussian atoms ({points} points)
 #
 # Every map in this problem set is synthetic: atoms drawn as Gaussians at a chosen
-# resolution, as UCSF Chimera's `molmap` draws an atomic model. An atom at $\vec x_a$
+# resolution, after UCSF Chimera's `molmap`, simplified. An atom at $\vec x_a$
 # contributes $\exp\!\bigl(-\lvert\vec r - \vec x_a\rvert^2 / 2\sigma^2\bigr)$ (peak height
-# 1) at every voxel position $\vec r$, with
+# 1) at **every** voxel position $\vec r$ of the box, with
 #
 # $$ \sigma = \frac{\text{resolution}}{\pi\sqrt2} \approx 0.225 \times \text{resolution}
 # \qquad (\text{Chimera's default } \texttt{sigmaFactor}), $$
@@ -124,9 +147,15 @@ def shift_volume(volume, t):
 # and the map is the sum over the atoms:
 # $\rho(\vec r) = \sum_a \exp\!\bigl(-\lvert\vec r - \vec x_a\rvert^2/2\sigma^2\bigr)$.
 #
+# Unlike `molmap`, there is no cutoff (`molmap` drops each Gaussian beyond a few σ) and
+# no weighting by element (`molmap` weights each atom by its atomic number): every atom
+# has weight 1 and reaches every voxel. Only this simplified map is graded.
+#
 # `gaussian_map(coords, shape, resolution)`: `coords` `(N, 3)` xyz positions in voxels
-# relative to the centre, `shape` `(nz, ny, nx)`, `resolution` in voxels → the map, a float
-# array of shape `(nz, ny, nx)` indexed `[z, y, x]`.
+# relative to the centre — a NumPy array or a list of lists (the visible test passes a
+# list; the grader passes arrays of 1 to 7 atoms, never an empty one) — `shape`
+# `(nz, ny, nx)`, `resolution` in voxels → the map, a float array of shape `(nz, ny, nx)`
+# indexed `[z, y, x]`.
 
 
 # %% nbgrader={"grade": false, "grade_id": "gaussian_map", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -174,13 +203,20 @@ print("Part A: visible tests passed")
 #    d_z)$, $d \in \{0, 1\}$, of `V[c_z, c_y, c_x]` with the weights
 #    $w_{\vec c} = \prod_{a \in \{x, y, z\}} \bigl(1 - \lvert u_a - c_a\rvert\bigr)$.
 #    **The volume is zero outside the box**: a corner with an index below 0 or at or above
-#    the axis' length counts as 0. So a point half a voxel outside the box gets half the
-#    border voxel's value, and a point a voxel or more outside gets 0.
+#    the axis' length counts as 0. So a point half a voxel outside the box along one axis,
+#    its other two coordinates whole numbers, gets half the border voxel's value (in
+#    general, the weights of the corners outside simply drop out), and a point a voxel or
+#    more outside on any axis gets 0. For one point `u` `(3,)` the result has shape `()`:
+#    a Python float, an `np.float64` or a 0-d array are all accepted. The grader passes
+#    one volume `(nz, ny, nx)` and points of any batch shape `(..., 3)`.
 # 2. `rotate_volume(volume, R)`: the volume rotated by $R$ about its centre, the same shape:
 #    at every voxel position $\vec r$ (xyz, relative to the centre), `trilinear` at the
 #    index coordinates $\vec u = R^\mathsf{T}\vec r + (n_x/\!/2,\ n_y/\!/2,\ n_z/\!/2)$.
 #    With the positions as rows `r` `(..., 3)`, the rows $(R^\mathsf{T}\vec r)^\mathsf{T}$
-#    are `r @ R`.
+#    are `r @ R`. The grader passes one volume `(nz, ny, nx)` and one rotation `(3, 3)`.
+#    Supporting a trailing channel axis `(nz, ny, nx, C)` in `trilinear`/`rotate_volume`
+#    (handy for Part F's vector fields) is up to you and not graded: Part F can equally
+#    call `rotate_volume` once per component.
 
 
 # %% nbgrader={"grade": false, "grade_id": "rotate", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -227,6 +263,7 @@ v = np.arange(120.0).reshape(4, 5, 6)
 assert np.isclose(trilinear(v, [2.0, 1.0, 3.0]), v[3, 1, 2]), (
     "u = (u_x, u_y, u_z) reads V[u_z, u_y, u_x]"
 )
+assert np.ndim(trilinear(v, [2.0, 1.0, 3.0])) == 0, "one point (3,) → shape (): a float"
 assert np.isclose(trilinear(v, [2.5, 1.0, 3.0]), (v[3, 1, 2] + v[3, 1, 3]) / 2), "halfway along x"
 assert np.isclose(trilinear(ones, [-0.25, 2.0, 1.0]), 0.75), "a corner outside the box counts as 0"
 assert np.isclose(trilinear(ones, [5.5, 2.0, 1.0]), 0.5), "half a voxel past the last one"
@@ -266,13 +303,20 @@ print("Part B: visible tests passed")
 # $\vec t_0$), $C$ peaks at $\vec t = \vec t_0$. (Conjugate the other factor and you get
 # $C[-\vec t]$.)
 #
-# 1. `translation_scores(a, b)`: $C$, a real array of the inputs' shape indexed
+# 1. `translation_scores(a, b)`: $C$, a real float array of the inputs' shape indexed
 #    `[t_z, t_y, t_x]` with negative shifts wrapped ($t \bmod n$) — the layout `np.fft`
-#    gives you.
-# 2. `peak_shift(scores)`: the xyz shift $(t_x, t_y, t_z)$ of the maximum of such an array,
-#    as an integer array `(3,)`, each component wrapped into $-(n/\!/2) \le t \le (n -
-#    1)/\!/2$ with $n$ the length of its axis: an index $m > (n-1)/\!/2$ is the shift
-#    $m - n$.
+#    gives you. `a` and `b` are two volumes `(nz, ny, nx)` of the same shape (no batch
+#    axes are graded).
+# 2. `peak_shift(scores)`: the xyz shift $(t_x, t_y, t_z)$ of the maximum of **one** such
+#    array `(nz, ny, nx)`, as an integer array `(3,)` (any integer dtype), each component
+#    wrapped into $-(n/\!/2) \le t \le (n - 1)/\!/2$ with $n$ the length of its axis: an
+#    index $m > (n-1)/\!/2$ is the shift $m - n$. **Ties**: the grader's arrays have a
+#    single maximum, so what you do with several equal maxima is not graded; the
+#    solution takes the first in C order (`np.argmax` on the flattened array).
+#
+# The sign convention, once for all: if $B = S_{\vec t_0}A$, then
+# `peak_shift(translation_scores(A, B))` is $+\vec t_0$, the shift that moves $A$ onto
+# $B$.
 
 
 # %% nbgrader={"grade": false, "grade_id": "translation", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -308,6 +352,9 @@ assert np.allclose(translation_scores(a, b), brute), (
 c = np.zeros((4, 5, 6))
 c[3, 0, 5] = 1.0
 assert list(peak_shift(c)) == [-1, 0, -1], "xyz order, wrapped: index 5 of 6 is the shift −1"
+assert np.shape(peak_shift(c)) == (3,) and np.issubdtype(
+    np.asarray(peak_shift(c)).dtype, np.integer
+)
 c = np.zeros((4, 5, 6))
 c[2, 2, 3] = 1.0
 assert list(peak_shift(c)) == [-3, 2, -2], "x: 3 > 2 → −3; y: 2 ≤ 2 → 2; z: 2 > 1 → −2"
@@ -324,10 +371,12 @@ print("Part C: visible tests passed")
 # (given; 552 rotations at 30°). You may paste your own from problem set 5 in a cell of your
 # own instead: the grader passes its own grids to your functions, so any grid serves.
 #
-# `rotational_search(a, b, rotations)`: for each $R_i$ of `rotations` `(N, 3, 3)`, the
+# `rotational_search(a, b, rotations)`: for each $R_i$ of `rotations`, a NumPy array
+# `(N, 3, 3)` (the grader passes only that: no single `(3, 3)`, no list), the
 # scores $C_i$ = `translation_scores(rotate_volume(a, R_i), b)` of every shift; return the
 # pair `(scores, shifts)`: `scores` `(N,)` with `scores[i]` $= \max C_i$, and `shifts`
-# `(N, 3)` integers with `shifts[i]` = `peak_shift(C_i)`. The recovered transform is
+# `(N, 3)` integers (any integer dtype) with `shifts[i]` = `peak_shift(C_i)`, both NumPy
+# arrays; `a` is the map that is rotated, `b` the one that stays. The recovered transform is
 # $(R_i, \vec t_i)$ for $i$ = `argmax(scores)`, and then $B \approx S_{\vec t_i}(R_i\cdot
 # A)$. (The DFT of $B$ is the same for every rotation: compute it once.)
 #
@@ -367,6 +416,7 @@ start = time.perf_counter()
 scores, shifts = rotational_search(map_a, map_b, GRID)
 print(f"{len(GRID)} rotations searched in {time.perf_counter() - start:.2f} s")
 assert scores.shape == (len(GRID),) and shifts.shape == (len(GRID), 3)
+assert np.issubdtype(np.asarray(shifts).dtype, np.integer), "integer shifts"
 best = int(np.argmax(scores))
 print(f"best: rotation {best}, shift {shifts[best]}; the truth: {TRUE_INDEX}, {TRUE_SHIFT}")
 assert best == TRUE_INDEX and list(shifts[best]) == list(TRUE_SHIFT)
@@ -391,10 +441,24 @@ print("Part D: visible tests passed (the grader searches other maps, with other 
 # not repeat), $\vec q - \vec p$ in xyz. $\vec v(\vec p) = \vec 0$ where $\rho(\vec p) \le$
 # `threshold` (and where $\vec m = \vec 0$). ($\vec m / \sum_q \rho_+K$ is the mean-shift
 # step itself; and $\vec m = s^2\,\nabla(\rho_+ * K)$, so $\vec v$ points up the gradient of
-# the smoothed density. VESPER cuts the kernel off at a window; here it runs over the box.)
+# the smoothed density.) **A simplification of VESPER**: VESPER cuts its kernel off at a
+# window around $\vec p$; here the Gaussian runs over the whole box, without cutoff and
+# without wrap-around, and only this version is graded.
 #
-# `density_vectors(volume, threshold, sigma)`: `(nz, ny, nx)` → `(nz, ny, nx, 3)`, the last
-# axis $(v_x, v_y, v_z)$.
+# `density_vectors(volume, threshold, sigma)`: **one** volume `(nz, ny, nx)` →
+# `(nz, ny, nx, 3)`, the last axis $(v_x, v_y, v_z)$ (no batch axes are graded).
+#
+# * **Thresholds** are positive throughout (the grader passes only thresholds $> 0$), so
+#   $\rho_+ \ge 0$; negative thresholds are not graded.
+# * **Where $\vec m$ is (almost) zero.** The solution sets $\vec v = \vec 0$ only where
+#   $\vec m$ is exactly $\vec 0$ and divides everywhere else. But where $\lvert\vec m\rvert$
+#   is tiny — at a voxel that is a centre of symmetry of the density, an atom sitting
+#   exactly on a voxel, say, where $\lvert\vec m\rvert \approx 10^{-17}$ — its direction is
+#   rounding noise. So the grader does **not** grade the voxels where
+#   $\lvert\vec m\rvert < 10^{-8}\max\lvert\vec m\rvert$ (the largest over the map):
+#   there any vector, unit or zero, is accepted. Treating $\lvert\vec m\rvert \le
+#   10^{-12}\max\lvert\vec m\rvert$ as zero, for instance, is fine. Everywhere else $\vec v$
+#   must be the unit vector within $10^{-7}$.
 #
 # Make it fast: the kernel factorises, $K(\vec d)\,d_x = [g(d_x)\,d_x]\,g(d_y)\,g(d_z)$ with
 # $g(d) = e^{-d^2/2s^2}$, so each component of $\vec m$ is $\rho_+$ multiplied along each of
@@ -448,6 +512,14 @@ p = tuple(np.argwhere((rho > 0.2) & (rho < 0.5 * rho.max()))[0])
 d = pos - pos[p]
 m = np.einsum("kji,kjic->c", plus * np.exp(-np.sum(d**2, axis=-1) / (2 * 1.5**2)), d)
 assert np.allclose(density_vectors(rho, 0.2, 1.5)[p], m / np.linalg.norm(m))
+# an atom exactly on the centre voxel of a symmetric box: m ≈ 0 there, any vector (or 0) is fine
+rho = gaussian_map([[0.0, 0.0, 0.0]], (7, 7, 7), 4.0)
+lengths = np.linalg.norm(density_vectors(rho, 0.1, 1.5), axis=-1)
+assert np.all(np.isfinite(lengths)), "no NaN where m = 0 (or nearly)"
+above = rho > 0.1
+above[3, 3, 3] = False
+assert np.allclose(lengths[above], 1.0), "unit vectors at the other voxels above the threshold"
+assert np.isclose(lengths[3, 3, 3], 0.0) or np.isclose(lengths[3, 3, 3], 1.0)
 print("Part E: visible tests passed")
 
 
@@ -472,7 +544,9 @@ print("Part E: visible tests passed")
 # 2. `dot_translation_scores(va, vb)`: the DOT score at every shift, `(nz, ny, nx)`, indexed
 #    like `translation_scores`.
 # 3. `rotational_search_dot(va, vb, rotations)`: Part D's search with the DOT score —
-#    `(scores, shifts)` for the fields of $A$ and $B$ (`va` is the one rotated).
+#    `(scores, shifts)` for the fields of $A$ and $B$: `va` is the one rotated, `vb` stays,
+#    so that $B \approx S_{\vec t_i}(R_i\cdot A)$ as in Part D. `rotations` `(N, 3, 3)`,
+#    `scores` `(N,)` floats, `shifts` `(N, 3)` integers, as in Part D.
 #
 # The visible test searches Part D's maps again, through their vectors at the contour
 # level `THRESHOLD` with the kernel width `SIGMA` below, over every third rotation of `GRID`
@@ -543,14 +617,24 @@ print("Part F: visible tests passed")
 # A search gives one best score per rotation, $s_i$ = `scores[i]`. VESPER rescales the best
 # of them against all of them: $z = (s - \bar s)/\mathrm{sd}(s)$, how many standard
 # deviations the best alignment stands above the alignments tried (its program prints this
-# `zsco`). For ranking the maps of a database it uses a *normalised* Z-score (its
+# `zsco`). The functions below return the Z-score of **every** score, an array `(N,)`; the
+# best alignment's Z-score is its largest element. For ranking the maps of a database it uses a *normalised* Z-score (its
 # `cluster_score.py`): the mean and standard deviation come from the **largest cluster** of
 # the $s_i$ under single-linkage clustering at the distance $\text{cutoff}\times(\max s -
 # \min s)$, cutoff 0.2 — so that a few high scores (the right answer and its neighbours)
 # do not inflate the spread. In one dimension single linkage is simple: sort the scores; a
 # gap between neighbours **larger** than the distance separates two clusters (a gap equal
-# to it does not). If two clusters are equally large, take the one with the lower scores.
-# Standard deviations are the population's (`np.std`, `ddof=0`).
+# to it does not, compared exactly, without tolerance). The **largest** cluster is the one
+# holding the most scores; if two clusters are equally large, take the one with the lower
+# scores. Standard deviations are the population's (`np.std`, `ddof=0`).
+#
+# **What is graded.** `scores` is a 1-d float array `(N,)`, $N \ge 2$. The grader's scores
+# are continuous random numbers with a spread: no gap equals the distance exactly, no two
+# clusters are equally large, and neither the scores nor the largest cluster are all
+# equal. So these degenerate cases are **not graded**: a gap exactly equal to the
+# distance, a tie in size, and a zero standard deviation (all scores equal, or a largest
+# cluster of one score or of equal scores) — return what you like there (`nan`, `inf`, or
+# raise). The rules above are the solution's, stated so that the function is defined.
 #
 # 1. `z_scores(scores)`: $(s_i - \bar s)/\mathrm{sd}(s)$ for every score, `(N,)` → `(N,)`.
 # 2. `vesper_z_scores(scores, cutoff=0.2)`: $(s_i - \mu)/\sigma$ with $\mu, \sigma$ the
@@ -558,8 +642,16 @@ print("Part F: visible tests passed")
 # 3. **To what end?** Below are two pairs of maps: the *true* pair, a small molecule (10
 #    atoms) and a rotated, shifted, noisy copy of it; and the *decoy* pair, two different
 #    large molecules (40 atoms each). Search both with the DOT score over `GRID_48`, the
-#    grid at 48° (threshold and kernel as in Part F). Which pair has the higher best raw DOT score, and which the higher best
-#    Z-score? Answer `"true"` or `"decoy"` in `Q1_HIGHER_RAW` and `Q1_HIGHER_Z`.
+#    grid at 48°: `rotational_search_dot(va, vb, GRID_48)` with `va`, `vb` the
+#    `density_vectors` of the first and the second map of the pair (the first is the one
+#    rotated, as in Part F), at Part F's `THRESHOLD` and `SIGMA`; the maps are drawn with
+#    Part D's `SHAPE` and `RESOLUTION`. The noise (0.1) puts a few voxels of noise above
+#    the threshold, and they get vectors too: that is part of the experiment. Which pair
+#    has the higher best raw DOT score ($\max_i s_i$), and which the higher best Z-score —
+#    the largest of `z_scores(scores)`, the plain Z-score (the normalised one gives the
+#    same answer on these maps)? Answer `"true"` or `"decoy"` in `Q1_HIGHER_RAW` and
+#    `Q1_HIGHER_Z`. (Rotating the second map instead changes the scores — the true pair's
+#    rotation is on the grid only one way round — but not the answers.)
 
 # %% nbgrader={"grade": false, "grade_id": "data_zscores", "locked": true, "schema_version": 3, "solution": false, "task": false}
 GRID_48 = orientation_grid_matrix(np.deg2rad(48.0))  # 133 rotations: two searches here
@@ -624,6 +716,7 @@ assert np.allclose(z_scores(10 * s + 7), z_scores(s)), "a Z-score has no units"
 s = np.array([5.0, 1.0, 1.5, 9.0, 2.0, 5.2, 1.2])
 cluster = np.array([1.0, 1.5, 2.0, 1.2])
 assert np.allclose(vesper_z_scores(s), (s - cluster.mean()) / cluster.std())
+assert np.shape(vesper_z_scores(s)) == (7,), "a Z-score for every score"
 assert np.allclose(vesper_z_scores(s, 0.5), z_scores(s)), "one cluster: the plain Z-score"
 assert Q1_HIGHER_RAW in ("true", "decoy") and Q1_HIGHER_Z in ("true", "decoy")
 print("Part G: visible tests passed (the answers are checked when graded)")
@@ -642,23 +735,29 @@ print("Part G: visible tests passed (the answers are checked when graded)")
 # with a compact core of atoms inside. They are different "proteins" with the same
 # envelope: $F$ has density in the interior where $H$ has none. How similar does each score
 # find them? Compare three numbers, all at zero shift, with the `density_vectors` of both
-# maps at the same threshold and sigma:
+# maps at the **same** threshold and sigma — one absolute contour level for both maps, as
+# when two maps on the same scale are compared (below, `HOLLOW_THRESHOLD`, 30 % of $H$'s
+# maximum, is used for $F$ too; the grader likewise passes one threshold for both):
 #
 # * the **DOT ratio** $\mathrm{DOT}(H, F) / \mathrm{DOT}(H, H)$ — VESPER's raw score of
 #   the pair, against the score of $H$ with itself;
 # * the **normalised DOT** $\mathrm{DOT}(H, F) / \sqrt{\mathrm{DOT}(H, H)\,\mathrm{DOT}(F,
-#   F)}$ — the cosine between the two vector fields ($\mathrm{DOT}(A, A)$ is the number of
-#   vectors of $A$);
+#   F)}$ — the cosine between the two vector fields, each read as one long vector of
+#   $3 n_z n_y n_x$ numbers ($\mathrm{DOT}(A, A)$ is then the squared length of that long
+#   vector, which is the number of nonzero vectors of $A$ because each is a unit vector);
 # * **Pearson**'s correlation coefficient of the densities over the whole box,
 #   $\sum_{\vec p}(H - \bar H)(F - \bar F) / \sqrt{\sum(H - \bar H)^2\sum(F - \bar F)^2}$.
 #
 # Each is 1 for $F = H$.
 #
 # 1. `hollow_scores(h, f, threshold, sigma)`: the tuple `(dot_ratio, normalised_dot,
-#    pearson)` of three floats, here $\mathrm{DOT}(A, B) = \sum_{\vec p}\vec v_A(\vec
-#    p)\cdot\vec v_B(\vec p)$.
-# 2. Run it on the maps below. Which of the three does not see the filled interior at all —
-#    it finds $F$ as good a match for $H$ as $H$ itself? Answer `"dot_ratio"`,
+#    pearson)` of three floats (Python or NumPy floats), here $\mathrm{DOT}(A, B) =
+#    \sum_{\vec p}\vec v_A(\vec p)\cdot\vec v_B(\vec p)$. The grader passes maps with
+#    density above the threshold in both (and neither of them constant), so no ratio is
+#    $0/0$; a map with no vector at all is not graded.
+# 2. Run it on the maps below. Which of the three is (practically) blind to the filled
+#    interior — it finds $F$ as good a match for $H$ as $H$ itself, within $10^{-3}$ of 1
+#    on these maps, while the other two are clearly below 1? Answer `"dot_ratio"`,
 #    `"normalised_dot"` or `"pearson"` in `Q4_BLIND_TO_INTERIOR`. Then relate it to the DOT
 #    score voxel by voxel (what does a voxel with a vector in $F$ and none in $H$ add?), and
 #    to the question's "other approaches": the other two numbers are two of them.
@@ -697,7 +796,7 @@ Q4_BLIND_TO_INTERIOR = ("dot_ratio", "normalised_dot", "pearson")[int(np.argmax(
 
 # %% nbgrader={"grade": true, "grade_id": "test_hollow", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 found = hollow_scores(hollow, filled, HOLLOW_THRESHOLD, SIGMA)
-assert len(found) == 3
+assert len(found) == 3 and all(np.ndim(x) == 0 for x in found), "three floats"
 assert np.allclose(hollow_scores(hollow, hollow, HOLLOW_THRESHOLD, SIGMA), 1.0), "H against itself"
 assert all(0 < float(x) <= 1.0 + 1e-9 for x in found[1:]), "the cosine and Pearson are at most 1"
 assert Q4_BLIND_TO_INTERIOR in ("dot_ratio", "normalised_dot", "pearson")
@@ -728,9 +827,15 @@ print("Part H: visible tests passed (the answer is checked when graded)")
 #
 # 1. `cc_and_dot_shifts(a, b, threshold, sigma)`: the pair `(cc_shift, dot_shift)` — the
 #    `peak_shift` of the `translation_scores` of the two maps, and the `peak_shift` of the
-#    `dot_translation_scores` of their `density_vectors`.
+#    `dot_translation_scores` of their `density_vectors` (both at the same `threshold`
+#    and `sigma`), each an integer array `(3,)` as `peak_shift` returns it.
 # 2. Run it on the maps below. Which part does each score superimpose: answer `"core"` or
-#    `"domain"` in `Q6_CC_FOLLOWS` and `Q6_DOT_FOLLOWS`. Then think through cases (a), (b)
+#    `"domain"` in `Q6_CC_FOLLOWS` and `Q6_DOT_FOLLOWS`. Read it off the shifts with Part
+#    C's sign convention: `peak_shift(translation_scores(a, b))` is the $\vec t$ with
+#    $b \approx S_{\vec t}(a)$ for the part that is superimposed (and the same for the DOT
+#    score), so a score that superimposes the domain finds `DOMAIN_SHIFT`, and one that
+#    superimposes the core, which did not move, finds $(0, 0, 0)$. On these maps each score
+#    finds exactly one of the two. Then think through cases (a), (b)
 #    and (d) with the same two facts: CC weighs a voxel by its density, DOT counts every
 #    voxel above the contour once.
 
@@ -766,7 +871,8 @@ Q6_DOT_FOLLOWS = "domain" if list(dot_t) == list(DOMAIN_SHIFT) else "core"
 
 # %% nbgrader={"grade": true, "grade_id": "test_heterogeneity", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 cc_shift, dot_shift = cc_and_dot_shifts(hinge_a, hinge_b, HINGE_THRESHOLD, SIGMA)
-assert len(cc_shift) == 3 and len(dot_shift) == 3
+assert np.shape(cc_shift) == (3,) and np.shape(dot_shift) == (3,)
+assert all(np.issubdtype(np.asarray(x).dtype, np.integer) for x in (cc_shift, dot_shift))
 same = cc_and_dot_shifts(hinge_a, shift_volume(hinge_a, [2, 0, -1]), HINGE_THRESHOLD, SIGMA)
 assert list(same[0]) == [2, 0, -1] and list(same[1]) == [2, 0, -1], "a rigid shift: both find it"
 assert Q6_CC_FOLLOWS in ("core", "domain") and Q6_DOT_FOLLOWS in ("core", "domain")
