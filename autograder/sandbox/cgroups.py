@@ -9,7 +9,8 @@ a finished run leaves no group behind; ``sweep`` reclaims the leaves of a grader
 
 * **cgroup v1** (``/sys/fs/cgroup/{memory,pids,cpu}``, writable by root): ``<base>`` is
   ``<controller mount>/cryoem-course``; ``memory.limit_in_bytes`` (and ``memory.memsw.…`` where
-  swap accounting exists), ``pids.max``, ``cpu.shares`` = 1024 for every slot.
+  swap accounting exists), ``pids.max``, ``cpu.shares`` = 1024 for every slot, and for
+  ``<base>`` itself 1024 per slot (each slot weighs like one process of the host).
 * **cgroup v2**: ``<base>`` is a *delegated* directory — one the grader may write to and whose
   ``cgroup.controllers`` offers ``memory`` and ``pids`` (``cpu`` too, for equal shares). As root
   it defaults to ``<cgroup2 mount>/cryoem-course``; an unprivileged grader must be started
@@ -130,6 +131,10 @@ class CgroupLayout:
                 if "cpu" in self.controllers:
                     _write(group / "cpu.weight", "100")
             groups.append(group)
+            if (controller == "cpu" and self.version == 1) or (
+                self.version == 2 and "cpu" in self.controllers
+            ):
+                _weigh_slots(base, self.version)
         return groups
 
     def new_leaf(self, slot: int, memory: int, pids: int) -> list[Path]:
@@ -146,6 +151,18 @@ class CgroupLayout:
                 if attempt == 2:
                     raise
         return leaves
+
+
+def _weigh_slots(base: Path, version: int) -> None:
+    """Give the course's group the CPU weight of one ordinary process per slot in use: every
+    slot then competes with the host's other processes like one process, not all slots
+    together like one (the default weight of a single group)."""
+    busy = [g for g in base.glob("slot-*") if _members(g) or any(g.glob("sbx-*"))]
+    slots = len(busy) + 1  # + the slot being set up
+    if version == 1:
+        _write(base / "cpu.shares", str(min(1024 * slots, 262144)))
+    else:
+        _write(base / "cpu.weight", str(min(100 * slots, 10000)))
 
 
 def _members(group: Path) -> list[int]:
