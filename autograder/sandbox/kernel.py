@@ -420,6 +420,15 @@ class SandboxedKernel:
                     "traceback": [f"{result.ename}: {result.evalue}"],
                 }
             )
+        if iopub_lost:
+            result.outputs.append(
+                {
+                    "output_type": "stream",
+                    "name": "stdout",
+                    "text": "\n[... output not received: the kernel's messages stopped arriving; "
+                    f"one larger than {self.config.max_message >> 20} MiB is never received ...]\n",
+                }
+            )
         if result.dropped_bytes:
             result.outputs.append(
                 {
