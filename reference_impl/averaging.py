@@ -39,10 +39,10 @@ import warnings
 import numpy as np
 from numpy.typing import ArrayLike
 
+from reference_impl.blockwise import map_blocks
 from reference_impl.conventions import ConventionError, FloatArray, as_float_array, result_dtype
 from reference_impl.quaternion import (
-    _blockwise,
-    _k_from_matrix,
+    matrix_to_quat_rows,
     quat_multiply,
     quat_to_matrix,
     rotvec_to_quat,
@@ -124,7 +124,7 @@ def _quat_rows(qs: FloatArray) -> FloatArray:
 
 def _matrix_quat_rows(R: FloatArray) -> FloatArray:
     """``matrix_to_quat`` of Rs (..., N, 3, 3), written straight into rows Q (..., 4, N)."""
-    rows = _blockwise(_k_from_matrix, [R.reshape(-1, 9)], 4, F64, rows_out=True)
+    rows = map_blocks(matrix_to_quat_rows, [R.reshape(-1, 9)], 4, F64, rows_out=True)
     return np.moveaxis(rows.reshape((4, *R.shape[:-2])), 0, -2)
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import numba
 
+__all__ = ["geodesic_distance", "matrix_into", "quat_rotate", "quat_to_matrix", "so3_exp"]
+
 jit = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 par = numba.njit(parallel=True, cache=True, nogil=True, error_model="numpy")
 

@@ -21,11 +21,13 @@ from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "ConventionError",
+    "FloatArray",
     "as_float_array",
     "check_rotation_matrix",
     "result_dtype",
 ]
 
+#: The arrays every function takes and returns: float32 or float64, any shape.
 FloatArray = NDArray[np.floating]
 
 _ALLOWED = (np.float32, np.float64)

@@ -41,13 +41,16 @@ axis order; as in Slabaugh's gimbal-lock branch, when the middle angle makes the
 axes coincide the last angle is set to 0, and computing the first as the residual makes the
 answer's matrix round-trip to rounding error at (and near) gimbal lock.
 
-Implementation: both directions run blockwise on contiguous component rows (as in
-``reference_impl.quaternion``). The three elementary rotations are multiplied entry by entry,
-skipping the products with their constant 0 and 1 entries, with ``sin`` and ``cos`` from one
-vectorised ``tan`` (``quaternion._sincos``). In the inverse direction no trigonometric function
-but ``arctan2`` is called: the residual first angle is read off ``R (J L)ᵀ``, with ``J L`` the
-product of the middle and last elementary rotations built from the cosines and sines of ``b``
-and ``c`` as they are read off the matrix.
+How to read it: each direction is a public function followed by its formula on a block of
+component rows, built for the axis sequence (``_euler_to_matrix_kernel``,
+``_matrix_to_euler_kernel``), which ``blockwise.map_rows`` runs over the batch (as in
+``reference_impl.quaternion``).
+The three elementary rotations are multiplied entry by entry, skipping the products with their
+constant 0 and 1 entries, with ``sin`` and ``cos`` from one vectorised ``tan``
+(``blockwise.sincos``). In the inverse direction no trigonometric function but ``arctan2`` is
+called: the residual first angle is read off ``R (J L)ᵀ``, with ``J L`` the product of the middle
+and last elementary rotations built from the cosines and sines of ``b`` and ``c`` as they are read
+off the matrix.
 """
 
 from __future__ import annotations
@@ -55,36 +58,13 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from reference_impl.blockwise import Kernel, map_rows, sincos
 from reference_impl.conventions import ConventionError, FloatArray, as_float_array
-from reference_impl.quaternion import Kernel, _apply, _sincos
 
 __all__ = ["elementary_rotation", "euler_to_matrix", "matrix_to_euler"]
 
 _AXES = {"x": 0, "y": 1, "z": 2}
 _NAMED = {"relion": "ZYZ", "spider": "ZYZ", "eman": "ZXZ"}
-
-
-def _parse(convention: str) -> tuple[str, bool]:
-    """Return (upper-case sequence, transpose?) for a convention name; validate it."""
-    if not isinstance(convention, str):
-        raise ConventionError(f"convention must be a string, got {convention!r}")
-    named = _NAMED.get(convention.lower())
-    if named is not None:
-        return named, True
-    if len(convention) != 3 or not (convention.isupper() or convention.islower()):
-        raise ConventionError(
-            f"unknown Euler convention {convention!r}: use three axis letters, upper case for "
-            "intrinsic ('ZYZ'), lower case for extrinsic ('zyz'), or one of "
-            f"{sorted(_NAMED)}"
-        )
-    if any(c not in _AXES for c in convention.lower()):
-        raise ConventionError(f"axes must be x, y or z; got {convention!r}")
-    seq = convention.lower()
-    if seq[0] == seq[1] or seq[1] == seq[2]:
-        raise ConventionError(f"consecutive axes must differ; got {convention!r}")
-    if convention.islower():  # extrinsic abc == intrinsic CBA with the angles reversed
-        return seq[::-1].upper(), False
-    return convention, False
 
 
 def elementary_rotation(axis: int, angle: ArrayLike) -> FloatArray:
@@ -104,64 +84,6 @@ def elementary_rotation(axis: int, angle: ArrayLike) -> FloatArray:
     return out
 
 
-# A 3×3 matrix whose entries are rows of a block (arrays) or the constants 0.0 and 1.0, so that
-# products of elementary rotations cost only the multiplications that are not by 0 or 1.
-Entry = FloatArray | float
-SymMatrix = list[list[Entry]]
-
-
-def _mul(x: Entry, y: Entry) -> Entry:
-    if isinstance(x, float):
-        return 0.0 if x == 0.0 else (y if x == 1.0 else x * y)
-    if isinstance(y, float):
-        return 0.0 if y == 0.0 else (x if y == 1.0 else x * y)
-    return x * y
-
-
-def _add(x: Entry, y: Entry) -> Entry:
-    if isinstance(x, float) and x == 0.0:
-        return y
-    if isinstance(y, float) and y == 0.0:
-        return x
-    return x + y
-
-
-def _sym_elementary(axis: int, cos: Entry, sin: Entry) -> SymMatrix:
-    """``elementary_rotation(axis, ·)`` with the given cosine and sine."""
-    m: SymMatrix = [[0.0] * 3 for _ in range(3)]
-    u, v = (axis + 1) % 3, (axis + 2) % 3
-    m[axis][axis] = 1.0
-    m[u][u] = m[v][v] = cos
-    m[v][u] = sin
-    m[u][v] = -sin
-    return m
-
-
-def _sym_matmul(A: SymMatrix, B: SymMatrix) -> SymMatrix:
-    out: SymMatrix = [[0.0] * 3 for _ in range(3)]
-    for r in range(3):
-        for c in range(3):
-            acc: Entry = 0.0
-            for k in range(3):
-                acc = _add(acc, _mul(A[r][k], B[k][c]))
-            out[r][c] = acc
-    return out
-
-
-def _euler_to_matrix_kernel(axes: tuple[int, int, int], reverse: bool, transpose: bool) -> Kernel:
-    def kernel(c: FloatArray, o: FloatArray) -> None:
-        angles = c[::-1] if reverse else c
-        factors = [
-            _sym_elementary(ax, *_sincos(t)[::-1]) for ax, t in zip(axes, angles, strict=True)
-        ]
-        M = _sym_matmul(_sym_matmul(factors[0], factors[1]), factors[2])
-        for r in range(3):
-            for col in range(3):
-                o[3 * r + col] = M[col][r] if transpose else M[r][col]
-
-    return kernel
-
-
 def euler_to_matrix(angles: ArrayLike, convention: str = "ZYZ") -> FloatArray:
     """Rotation matrices from Euler angles.
 
@@ -174,17 +96,51 @@ def euler_to_matrix(angles: ArrayLike, convention: str = "ZYZ") -> FloatArray:
     reverse = convention.islower() and convention.lower() not in _NAMED
     axes = (_AXES[seq[0].lower()], _AXES[seq[1].lower()], _AXES[seq[2].lower()])
     kernel = _euler_to_matrix_kernel(axes, reverse, transpose)
-    return _apply(kernel, [(angles, (3,))], (3, 3), angles.dtype)
+    return map_rows(kernel, [(angles, (3,))], (3, 3), angles.dtype)
 
 
-def _parity(i: int, j: int, k: int) -> int:
-    """+1 when (i, j, k) is a cyclic order of (0, 1, 2) (right-handed), −1 otherwise."""
-    return 1 if (j - i) % 3 == 1 else -1
+def _euler_to_matrix_kernel(axes: tuple[int, int, int], reverse: bool, transpose: bool) -> Kernel:
+    """``euler_to_matrix`` on a block, for the intrinsic sequence ``axes`` (0, 1, 2 = x, y, z):
+    rows ``a, b, c`` → ``R₀₀, R₀₁, …, R₂₂`` of ``Rᵢ(a) Rⱼ(b) Rₖ(c)`` (angles taken in reverse
+    order for an extrinsic sequence, the product transposed for a cryo-EM convention)."""
+
+    def kernel(c: FloatArray, o: FloatArray) -> None:
+        angles = c[::-1] if reverse else c
+        factors = [
+            _sym_elementary(ax, *sincos(t)[::-1]) for ax, t in zip(axes, angles, strict=True)
+        ]
+        M = _sym_matmul(_sym_matmul(factors[0], factors[1]), factors[2])
+        for r in range(3):
+            for col in range(3):
+                o[3 * r + col] = M[col][r] if transpose else M[r][col]
+
+    return kernel
+
+
+def matrix_to_euler(R: ArrayLike, convention: str = "ZYZ") -> FloatArray:
+    """Euler angles of rotation matrices, the inverse of ``euler_to_matrix``.
+
+    Shapes: ``R`` (..., 3, 3) → (..., 3) radians. For a proper Euler sequence ``iji`` the middle
+    angle is in [0, π]; for a Tait–Bryan sequence ``ijk`` in [−π/2, π/2]. At gimbal lock (middle
+    angle 0 or π, resp. ±π/2) the angles are not unique: the last is set to 0 and the first
+    chosen so that ``euler_to_matrix(matrix_to_euler(R)) == R`` to rounding error.
+    """
+    seq, transpose = _parse(convention)
+    R = as_float_array(R, (3, 3), "R")
+    reverse = convention.islower() and convention.lower() not in _NAMED
+    axes = (_AXES[seq[0].lower()], _AXES[seq[1].lower()], _AXES[seq[2].lower()])
+    eps = float(np.finfo(R.dtype).eps)
+    kernel = _matrix_to_euler_kernel(axes, reverse, transpose, eps)
+    return map_rows(kernel, [(R, (3, 3))], (3,), R.dtype)
 
 
 def _matrix_to_euler_kernel(
     axes: tuple[int, int, int], reverse: bool, transpose: bool, eps: float
 ) -> Kernel:
+    """``matrix_to_euler`` on a block, for the intrinsic sequence ``axes``: rows
+    ``R₀₀, R₀₁, …, R₂₂`` → ``a, b, c`` (Slabaugh's algorithm; see the module docstring), with
+    gimbal lock where the middle angle's cosine (Tait–Bryan) or sine (proper) is below ``16 eps``.
+    """
     i, j, k = axes
     proper = i == k
     if proper:
@@ -231,18 +187,76 @@ def _matrix_to_euler_kernel(
     return kernel
 
 
-def matrix_to_euler(R: ArrayLike, convention: str = "ZYZ") -> FloatArray:
-    """Euler angles of rotation matrices, the inverse of ``euler_to_matrix``.
+# --- helpers --------------------------------------------------------------------------------------
 
-    Shapes: ``R`` (..., 3, 3) → (..., 3) radians. For a proper Euler sequence ``iji`` the middle
-    angle is in [0, π]; for a Tait–Bryan sequence ``ijk`` in [−π/2, π/2]. At gimbal lock (middle
-    angle 0 or π, resp. ±π/2) the angles are not unique: the last is set to 0 and the first
-    chosen so that ``euler_to_matrix(matrix_to_euler(R)) == R`` to rounding error.
-    """
-    seq, transpose = _parse(convention)
-    R = as_float_array(R, (3, 3), "R")
-    reverse = convention.islower() and convention.lower() not in _NAMED
-    axes = (_AXES[seq[0].lower()], _AXES[seq[1].lower()], _AXES[seq[2].lower()])
-    eps = float(np.finfo(R.dtype).eps)
-    kernel = _matrix_to_euler_kernel(axes, reverse, transpose, eps)
-    return _apply(kernel, [(R, (3, 3))], (3,), R.dtype)
+
+def _parse(convention: str) -> tuple[str, bool]:
+    """Return (upper-case sequence, transpose?) for a convention name; validate it."""
+    if not isinstance(convention, str):
+        raise ConventionError(f"convention must be a string, got {convention!r}")
+    named = _NAMED.get(convention.lower())
+    if named is not None:
+        return named, True
+    if len(convention) != 3 or not (convention.isupper() or convention.islower()):
+        raise ConventionError(
+            f"unknown Euler convention {convention!r}: use three axis letters, upper case for "
+            "intrinsic ('ZYZ'), lower case for extrinsic ('zyz'), or one of "
+            f"{sorted(_NAMED)}"
+        )
+    if any(c not in _AXES for c in convention.lower()):
+        raise ConventionError(f"axes must be x, y or z; got {convention!r}")
+    seq = convention.lower()
+    if seq[0] == seq[1] or seq[1] == seq[2]:
+        raise ConventionError(f"consecutive axes must differ; got {convention!r}")
+    if convention.islower():  # extrinsic abc == intrinsic CBA with the angles reversed
+        return seq[::-1].upper(), False
+    return convention, False
+
+
+def _parity(i: int, j: int, k: int) -> int:
+    """+1 when (i, j, k) is a cyclic order of (0, 1, 2) (right-handed), −1 otherwise."""
+    return 1 if (j - i) % 3 == 1 else -1
+
+
+# A 3×3 matrix whose entries are rows of a block (arrays) or the constants 0.0 and 1.0, so that
+# products of elementary rotations cost only the multiplications that are not by 0 or 1.
+Entry = FloatArray | float
+SymMatrix = list[list[Entry]]
+
+
+def _mul(x: Entry, y: Entry) -> Entry:
+    if isinstance(x, float):
+        return 0.0 if x == 0.0 else (y if x == 1.0 else x * y)
+    if isinstance(y, float):
+        return 0.0 if y == 0.0 else (x if y == 1.0 else x * y)
+    return x * y
+
+
+def _add(x: Entry, y: Entry) -> Entry:
+    if isinstance(x, float) and x == 0.0:
+        return y
+    if isinstance(y, float) and y == 0.0:
+        return x
+    return x + y
+
+
+def _sym_elementary(axis: int, cos: Entry, sin: Entry) -> SymMatrix:
+    """``elementary_rotation(axis, ·)`` with the given cosine and sine."""
+    m: SymMatrix = [[0.0] * 3 for _ in range(3)]
+    u, v = (axis + 1) % 3, (axis + 2) % 3
+    m[axis][axis] = 1.0
+    m[u][u] = m[v][v] = cos
+    m[v][u] = sin
+    m[u][v] = -sin
+    return m
+
+
+def _sym_matmul(A: SymMatrix, B: SymMatrix) -> SymMatrix:
+    out: SymMatrix = [[0.0] * 3 for _ in range(3)]
+    for r in range(3):
+        for c in range(3):
+            acc: Entry = 0.0
+            for k in range(3):
+                acc = _add(acc, _mul(A[r][k], B[k][c]))
+            out[r][c] = acc
+    return out

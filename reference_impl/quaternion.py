@@ -5,13 +5,13 @@ dtype (see ``reference_impl.conventions``). A unit quaternion ``q = [cos(θ/2), 
 rotates vectors by the angle θ (radians, right-hand rule) about the unit axis ``n``; ``q`` and
 ``−q`` are the same rotation (SU(2) double-covers SO(3)).
 
-Implementation note: the batched functions evaluate their formulas block by block
-(``_blockwise``): a block of ``_BLOCK`` inputs is copied into one contiguous row per coordinate
-(all the ``w`` of the block, then all the ``x``, …), the formula runs on those rows, and the
-result is copied back. Each NumPy operation then works on short contiguous arrays that stay in
-the processor's cache, rather than on strided views that stream the whole batch from memory once
-per operation; on 10⁶ inputs this is 2–10× faster, with the same formulas (results agree to
-rounding). Sines and cosines come from one vectorised ``tan`` (``_sincos``).
+How to read it: each batched function states its identity in its docstring and is followed by
+its formula on a block of component rows, ``<function>_rows(c, o)`` (``c``: the inputs'
+components, one row each, e.g. ``w, x, y, z``; ``o``: the result's). The function itself only
+checks its inputs and hands that formula to ``blockwise.map_rows``, which runs it over the batch
+in cache-sized blocks (``reference_impl.blockwise`` says why that is fast). The largest batches
+of ``quat_rotate`` and ``quat_to_matrix`` run the same formula as one compiled loop
+(``reference_impl.compiled``). ``so3`` and ``averaging`` reuse the ``*_rows`` formulas.
 
 References
 ----------
@@ -25,18 +25,16 @@ References
 
 from __future__ import annotations
 
-import itertools
-import math
-import os
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from reference_impl import compiled
+from reference_impl.blockwise import map_rows, sincos
 from reference_impl.conventions import ConventionError, FloatArray, as_float_array, result_dtype
 
+# The array functions. The formulas on rows (``<function>_rows``) are public names too (``so3`` and
+# ``averaging`` import them) but are not listed: in the rotation modules ``__all__`` is the
+# learner-facing API (problem set 2's stubs are tested against ``so3.__all__``).
 __all__ = [
     "axis_angle_to_quat",
     "matrix_to_quat",
@@ -54,284 +52,9 @@ __all__ = [
     "rotvec_to_quat",
 ]
 
-# --- blockwise evaluation (shared with so3 and euler) -----------------------------------------
-
-_BLOCK = 16384  # inputs per block: a block and its temporaries (128 KiB each) stay in cache
-#: Threads that share the blocks of one large call (NumPy's loops release the GIL);
-#: ``$REFERENCE_IMPL_THREADS`` overrides, 1 disables.
-_THREADS = max(1, int(os.environ.get("REFERENCE_IMPL_THREADS", min(4, os.cpu_count() or 1))))
-_POOL: ThreadPoolExecutor | None = None
-
-Kernel = Callable[[FloatArray, FloatArray], None]
-
-
-def _batch_rows(a: FloatArray, batch: tuple[int, ...], trailing: tuple[int, ...]) -> FloatArray:
-    """``a`` broadcast to ``batch + trailing``, viewed as (n, prod(trailing)) rows."""
-    return np.broadcast_to(a, batch + trailing).reshape(-1, math.prod(trailing))
-
-
-def _in_parallel(n: int, work: Callable[[int, int], None]) -> None:
-    """Run ``work(start, stop)`` over ``range(n)`` cut into one contiguous chunk per thread
-    (a single call when ``n`` is below two blocks or threads are off)."""
-    global _POOL
-    threads = min(_THREADS, max(1, n // _BLOCK))
-    if threads == 1:
-        work(0, n)
-        return
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(_THREADS, thread_name_prefix="reference_impl")
-    bounds = [n * i // threads for i in range(threads + 1)]
-    for fut in [_POOL.submit(work, lo, hi) for lo, hi in itertools.pairwise(bounds)]:
-        fut.result()
-
-
-def _blockwise(
-    kernel: Kernel,
-    inputs: list[FloatArray],
-    width: int,
-    dtype: np.dtype,
-    rows_out: bool = False,
-) -> FloatArray:
-    """Evaluate ``kernel`` over the rows of ``inputs`` (each (n, kᵢ)) → (n, width), or
-    (width, n) with ``rows_out``.
-
-    ``kernel(c, o)`` gets the block's components as rows ``c`` (Σkᵢ, m) — the first input's
-    coordinates first — which it may overwrite, and writes its ``width`` result rows into
-    ``o`` (width, m).
-    """
-    global _POOL
-    n = inputs[0].shape[0]
-    out = np.empty((width, n) if rows_out else (n, width), dtype=dtype)
-    m = min(n, _BLOCK)
-    if m == 0:
-        return out
-    ks = [x.shape[1] for x in inputs]
-    starts = list(range(0, n, m))
-
-    def run(first: int, step: int) -> None:
-        cbuf = np.empty((sum(ks), m), dtype=dtype)  # each thread has its own buffers
-        obuf = np.empty((width, m), dtype=dtype)
-        for start in starts[first::step]:
-            stop = min(start + m, n)
-            c, o = cbuf[:, : stop - start], obuf[:, : stop - start]
-            row = 0
-            for x, k in zip(inputs, ks, strict=True):
-                np.copyto(c[row : row + k], x[start:stop].T)
-                row += k
-            kernel(c, o)
-            np.copyto(out[:, start:stop] if rows_out else out[start:stop].T, o)
-
-    threads = min(_THREADS, len(starts))
-    if threads == 1:
-        run(0, 1)
-        return out
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(_THREADS, thread_name_prefix="reference_impl")
-    for fut in [_POOL.submit(run, i, threads) for i in range(threads)]:
-        fut.result()
-    return out
-
-
-def _flip_rows(w: FloatArray, x: FloatArray, y: FloatArray, z: FloatArray) -> NDArray[np.bool_]:
-    """Where ``−q`` rather than ``q`` is the canonical representative of ``±q``: ``w < 0``, or
-    ``w = 0`` (a rotation by exactly π) and the first non-zero of ``x, y, z`` is negative."""
-    flip = w < 0
-    zero = w == 0
-    if np.any(zero):
-        lead = np.where(x != 0, x, np.where(y != 0, y, z))
-        flip |= zero & (lead < 0)
-    return flip
-
-
-def _flip_mask(q: FloatArray) -> NDArray[np.bool_]:
-    """``_flip_rows`` for quaternions (..., 4) → (...)."""
-    return _flip_rows(q[..., 0], q[..., 1], q[..., 2], q[..., 3])
-
-
-def _is_python_number(x: object) -> bool:
-    """A plain Python int/float/bool (not a NumPy scalar): it takes the arrays' dtype (NumPy's
-    "weak scalar" rule), so ``quat_slerp(p32, q32, 0.5)`` stays float32."""
-    return type(x) in (int, float, bool)
-
-
-# NumPy's float64 ``tan`` is vectorised (SIMD) and accurate to 1 ulp, while its ``sin`` and
-# ``cos`` call the scalar C library, ~5× slower; ``_sincos`` builds both from one ``tan``.
-
-
-def _sincos(x: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """``(sin x, cos x)`` from one ``tan``: with ``t = tan(x/2)``, ``sin x = 2t/(1 + t²)`` and
-    ``cos x = (1 − t²)/(1 + t²)`` (|t| stays below ~1e16, so ``t²`` cannot overflow)."""
-    t = np.tan(0.5 * x)
-    t2 = t * t
-    inv = 1.0 / (1.0 + t2)
-    return 2.0 * t * inv, np.subtract(1.0, t2, out=t2) * inv
-
-
-# --- kernels: the formulas of the public functions, on component rows ---------------------------
-
-
-# The kernels accumulate into their output rows in place (``o0 -= px * qx``): the same formulas
-# as the docstrings, without a temporary and a copy for each result.
-
-
-def _k_multiply(c: FloatArray, o: FloatArray) -> None:
-    pw, px, py, pz, qw, qx, qy, qz = c
-    o0, o1, o2, o3 = o
-    np.multiply(pw, qw, out=o0)
-    o0 -= px * qx
-    o0 -= py * qy
-    o0 -= pz * qz
-    np.multiply(pw, qx, out=o1)
-    o1 += px * qw
-    o1 += py * qz
-    o1 -= pz * qy
-    np.multiply(pw, qy, out=o2)
-    o2 -= px * qz
-    o2 += py * qw
-    o2 += pz * qx
-    np.multiply(pw, qz, out=o3)
-    o3 += px * qy
-    o3 -= py * qx
-    o3 += pz * qw
-
-
-def _k_rotate(c: FloatArray, o: FloatArray) -> None:
-    w, x, y, z, vx, vy, vz = c
-    s = w * w
-    s += x * x
-    s += y * y
-    s += z * z
-    np.divide(2.0, s, out=s)  # s = 2/|q|²
-    tx = y * vz  # t = s (u × v)
-    tx -= z * vy
-    tx *= s
-    ty = z * vx
-    ty -= x * vz
-    ty *= s
-    tz = x * vy
-    tz -= y * vx
-    tz *= s
-    o0, o1, o2 = o  # v + w t + u × t
-    np.multiply(w, tx, out=o0)
-    o0 += vx
-    o0 += y * tz
-    o0 -= z * ty
-    np.multiply(w, ty, out=o1)
-    o1 += vy
-    o1 += z * tx
-    o1 -= x * tz
-    np.multiply(w, tz, out=o2)
-    o2 += vz
-    o2 += x * ty
-    o2 -= y * tx
-
-
-def _k_to_matrix(c: FloatArray, o: FloatArray) -> None:
-    w, x, y, z = c
-    n2 = w * w + x * x + y * y + z * z
-    if not np.all(n2):
-        raise ConventionError("the zero quaternion is not a rotation")
-    s = np.divide(2.0, n2, out=n2)
-    xs, ys, zs = x * s, y * s, z * s
-    wx, wy, wz = w * xs, w * ys, w * zs
-    xx, xy, xz = x * xs, x * ys, x * zs
-    yy, yz, zz = y * ys, y * zs, z * zs
-    np.subtract(1.0, yy + zz, out=o[0])
-    np.subtract(xy, wz, out=o[1])
-    np.add(xz, wy, out=o[2])
-    np.add(xy, wz, out=o[3])
-    np.subtract(1.0, xx + zz, out=o[4])
-    np.subtract(yz, wx, out=o[5])
-    np.subtract(xz, wy, out=o[6])
-    np.add(yz, wx, out=o[7])
-    np.subtract(1.0, xx + yy, out=o[8])
-
-
-def _k_from_matrix(c: FloatArray, o: FloatArray) -> None:
-    """Shepperd: o ← the canonical unit quaternion of the matrices (rows r00 … r22)."""
-    r00, r01, r02, r10, r11, r12, r20, r21, r22 = c
-    p, m = 1.0 + r00, 1.0 - r00
-    s, d = r11 + r22, r11 - r22
-    d0, d1, d2, d3 = p + s, p - s, m + d, m - d  # 4w², 4x², 4y², 4z²
-    a, b, cc = r21 - r12, r02 - r20, r10 - r01  # 4w·(x, y, z)
-    e, f, g = r01 + r10, r02 + r20, r12 + r21  # 4x·y, 4x·z, 4y·z
-    # the row of 4 q qᵀ with the largest diagonal entry (the first of equal ones, as argmax)
-    k1 = d1 > d0
-    best = np.maximum(d0, d1)
-    k2 = d2 > best
-    k3 = d3 > np.maximum(best, d2, out=best)
-    rows = ((d0, a, b, cc), (a, d1, e, f), (b, e, d2, g), (cc, f, g, d3))
-    for comp in range(4):  # a later (larger) branch takes precedence
-        o[comp] = np.where(
-            k3,
-            rows[3][comp],
-            np.where(k2, rows[2][comp], np.where(k1, rows[1][comp], rows[0][comp])),
-        )
-    w, x, y, z = o
-    scale = 1.0 / np.sqrt(w * w + x * x + y * y + z * z)
-    o *= np.where(_flip_rows(w, x, y, z), -scale, scale)
-
-
-def _k_rotvec_to_quat(c: FloatArray, o: FloatArray) -> None:
-    x, y, z = c
-    theta = np.sqrt(x * x + y * y + z * z)
-    sin_half, o[0] = _sincos(0.5 * theta)
-    # sin(θ/2)/θ, whose limit 1/2 is exact for θ ≤ 1e-300 (and θ/2 would lose bits below that;
-    # float32: 1e-30)
-    tiny = 1e-300 if theta.dtype == np.float64 else 1e-30
-    f = np.where(theta > tiny, sin_half / np.maximum(theta, tiny), 0.5)
-    np.multiply(f, c, out=o[1:])
-
-
-def _k_to_rotvec(c: FloatArray, o: FloatArray) -> None:
-    w, x, y, z = c
-    flip = _flip_rows(w, x, y, z)
-    aw = np.abs(w)
-    s = np.sqrt(x * x + y * y + z * z)
-    # 2·atan2(|u|, |w|)/|u|, and its limit 2/|w| where |u|² underflows to 0 (|u| < 1e-154)
-    pos = s > 0
-    limit = 2.0 / np.maximum(aw, np.finfo(aw.dtype).tiny)
-    f = np.where(pos, 2.0 * np.arctan2(s, aw) / np.where(pos, s, 1.0), limit)
-    f = np.where(flip, -f, f)
-    np.multiply(f, c[1:], out=o)
-
-
-def _k_slerp(c: FloatArray, o: FloatArray) -> None:
-    pw, px, py, pz, qw, qx, qy, qz, t = c
-    # d = p* ⊗ q, the rotation from p to q
-    dw = pw * qw + px * qx + py * qy + pz * qz
-    dx = pw * qx - px * qw - py * qz + pz * qy
-    dy = pw * qy - py * qw - pz * qx + px * qz
-    dz = pw * qz - pz * qw - px * qy + py * qx
-    sv = np.sqrt(dx * dx + dy * dy + dz * dz)
-    omega = np.arctan2(sv, np.abs(dw))  # half the angle from p to q, in [0, π/2]
-    # power (p* ⊗ q)^t of the representative with w ≥ 0 (the shorter arc): [cos tΩ, sin tΩ n̂]
-    sin_tw, ew = _sincos(t * omega)
-    pos = sv > 0
-    scale = np.where(pos, sin_tw / np.where(pos, sv, 1.0), 0.0)
-    scale = np.where(dw < 0, -scale, scale)
-    ex, ey, ez = scale * dx, scale * dy, scale * dz
-    o[0] = pw * ew - px * ex - py * ey - pz * ez
-    o[1] = pw * ex + px * ew + py * ez - pz * ey
-    o[2] = pw * ey - px * ez + py * ew + pz * ex
-    o[3] = pw * ez + px * ey - py * ex + pz * ew
-
-
-def _apply(
-    kernel: Kernel,
-    args: list[tuple[FloatArray, tuple[int, ...]]],
-    out_trailing: tuple[int, ...],
-    dtype: np.dtype,
-) -> FloatArray:
-    """Broadcast the (array, trailing shape) ``args`` over their batch shapes and run ``kernel``
-    blockwise; returns (batch, *out_trailing)."""
-    batch = np.broadcast_shapes(*(a.shape[: a.ndim - len(t)] for a, t in args))
-    rows = [_batch_rows(a, batch, t) for a, t in args]
-    out = _blockwise(kernel, rows, math.prod(out_trailing), dtype)
-    return out.reshape(batch + out_trailing)
-
-
-# --- public functions ---------------------------------------------------------------------------
+# The ``*_rows`` formulas accumulate into their output rows in place (``o[0] -= px * qx``): the
+# same operations in the same order as the formula in one expression, without a temporary and a
+# copy for each result.
 
 
 def quat_multiply(p: ArrayLike, q: ArrayLike) -> FloatArray:
@@ -345,7 +68,29 @@ def quat_multiply(p: ArrayLike, q: ArrayLike) -> FloatArray:
     dt = result_dtype(p, q)
     p = as_float_array(p, (4,), "p", dt)
     q = as_float_array(q, (4,), "q", dt)
-    return _apply(_k_multiply, [(p, (4,)), (q, (4,))], (4,), dt)
+    return map_rows(quat_multiply_rows, [(p, (4,)), (q, (4,))], (4,), dt)
+
+
+def quat_multiply_rows(c: FloatArray, o: FloatArray) -> None:
+    """``quat_multiply`` on a block: rows ``pw, px, py, pz, qw, qx, qy, qz`` → ``w, x, y, z``."""
+    pw, px, py, pz, qw, qx, qy, qz = c
+    w, x, y, z = o
+    np.multiply(pw, qw, out=w)  # w = pw qw − px qx − py qy − pz qz
+    w -= px * qx
+    w -= py * qy
+    w -= pz * qz
+    np.multiply(pw, qx, out=x)  # x = pw qx + px qw + py qz − pz qy
+    x += px * qw
+    x += py * qz
+    x -= pz * qy
+    np.multiply(pw, qy, out=y)  # y = pw qy − px qz + py qw + pz qx
+    y -= px * qz
+    y += py * qw
+    y += pz * qx
+    np.multiply(pw, qz, out=z)  # z = pw qz + px qy − py qx + pz qw
+    z += px * qy
+    z -= py * qx
+    z += pz * qw
 
 
 def quat_conjugate(q: ArrayLike) -> FloatArray:
@@ -404,13 +149,41 @@ def quat_rotate(q: ArrayLike, v: ArrayLike) -> FloatArray:
     dt = result_dtype(q, v)
     q = as_float_array(q, (4,), "q", dt)
     v = as_float_array(v, (3,), "v", dt)
-    n = v.size // 3
-    if q.shape[:-1] == v.shape[:-1] and n >= compiled.MIN_ROWS and compiled.enabled():
-        out = np.empty((n, 3), dtype=dt)
-        rows = np.ascontiguousarray(q.reshape(n, 4)), np.ascontiguousarray(v.reshape(n, 3))
-        compiled.run(compiled.quat_rotate_kernel(), *rows, out)
-        return out.reshape(v.shape)
-    return _apply(_k_rotate, [(q, (4,)), (v, (3,))], (3,), dt)
+    if q.shape[:-1] == v.shape[:-1] and compiled.takes(v.size // 3):
+        return compiled.quat_rotate(q, v)
+    return map_rows(quat_rotate_rows, [(q, (4,)), (v, (3,))], (3,), dt)
+
+
+def quat_rotate_rows(c: FloatArray, o: FloatArray) -> None:
+    """``quat_rotate`` on a block: rows ``w, x, y, z, vx, vy, vz`` → the rotated ``x, y, z``."""
+    w, x, y, z, vx, vy, vz = c
+    s = w * w
+    s += x * x
+    s += y * y
+    s += z * z
+    np.divide(2.0, s, out=s)  # s = 2/|q|²
+    tx = y * vz  # t = s (u × v)
+    tx -= z * vy
+    tx *= s
+    ty = z * vx
+    ty -= x * vz
+    ty *= s
+    tz = x * vy
+    tz -= y * vx
+    tz *= s
+    ox, oy, oz = o  # v + w t + u × t
+    np.multiply(w, tx, out=ox)
+    ox += vx
+    ox += y * tz
+    ox -= z * ty
+    np.multiply(w, ty, out=oy)
+    oy += vy
+    oy += z * tx
+    oy -= x * tz
+    np.multiply(w, tz, out=oz)
+    oz += vz
+    oz += x * ty
+    oz -= y * tx
 
 
 def quat_to_matrix(q: ArrayLike) -> FloatArray:
@@ -425,14 +198,31 @@ def quat_to_matrix(q: ArrayLike) -> FloatArray:
     quaternions run the same formula as one compiled loop (``reference_impl.compiled``).
     """
     q = as_float_array(q, (4,), "q")
-    n = q.size // 4
-    if n >= compiled.MIN_ROWS and compiled.enabled():
-        rows = np.ascontiguousarray(q.reshape(n, 4))
-        out = np.empty((n, 3, 3), dtype=q.dtype)
-        if compiled.run(compiled.quat_to_matrix_kernel(), rows, out):
-            raise ConventionError("the zero quaternion is not a rotation")
-        return out.reshape(*q.shape[:-1], 3, 3)
-    return _apply(_k_to_matrix, [(q, (4,))], (3, 3), q.dtype)
+    if compiled.takes(q.size // 4):
+        return compiled.quat_to_matrix(q)
+    return map_rows(quat_to_matrix_rows, [(q, (4,))], (3, 3), q.dtype)
+
+
+def quat_to_matrix_rows(c: FloatArray, o: FloatArray) -> None:
+    """``quat_to_matrix`` on a block: rows ``w, x, y, z`` → ``R₀₀, R₀₁, R₀₂, R₁₀, …, R₂₂``."""
+    w, x, y, z = c
+    n2 = w * w + x * x + y * y + z * z
+    if not np.all(n2):
+        raise ConventionError("the zero quaternion is not a rotation")
+    s = np.divide(2.0, n2, out=n2)
+    xs, ys, zs = x * s, y * s, z * s
+    wx, wy, wz = w * xs, w * ys, w * zs
+    xx, xy, xz = x * xs, x * ys, x * zs
+    yy, yz, zz = y * ys, y * zs, z * zs
+    np.subtract(1.0, yy + zz, out=o[0])
+    np.subtract(xy, wz, out=o[1])
+    np.add(xz, wy, out=o[2])
+    np.add(xy, wz, out=o[3])
+    np.subtract(1.0, xx + zz, out=o[4])
+    np.subtract(yz, wx, out=o[5])
+    np.subtract(xz, wy, out=o[6])
+    np.add(yz, wx, out=o[7])
+    np.subtract(1.0, xx + yy, out=o[8])
 
 
 def matrix_to_quat(R: ArrayLike) -> FloatArray:
@@ -446,7 +236,33 @@ def matrix_to_quat(R: ArrayLike) -> FloatArray:
     unique at θ = π).
     """
     R = as_float_array(R, (3, 3), "R")
-    return _apply(_k_from_matrix, [(R, (3, 3))], (4,), R.dtype)
+    return map_rows(matrix_to_quat_rows, [(R, (3, 3))], (4,), R.dtype)
+
+
+def matrix_to_quat_rows(c: FloatArray, o: FloatArray) -> None:
+    """``matrix_to_quat`` on a block: rows ``R₀₀, R₀₁, …, R₂₂`` → the canonical unit ``w, x, y, z``
+    (Shepperd)."""
+    r00, r01, r02, r10, r11, r12, r20, r21, r22 = c
+    p, m = 1.0 + r00, 1.0 - r00
+    s, d = r11 + r22, r11 - r22
+    d0, d1, d2, d3 = p + s, p - s, m + d, m - d  # 4w², 4x², 4y², 4z²
+    a, b, cc = r21 - r12, r02 - r20, r10 - r01  # 4w·(x, y, z)
+    e, f, g = r01 + r10, r02 + r20, r12 + r21  # 4x·y, 4x·z, 4y·z
+    # the row of 4 q qᵀ with the largest diagonal entry (the first of equal ones, as argmax)
+    k1 = d1 > d0
+    best = np.maximum(d0, d1)
+    k2 = d2 > best
+    k3 = d3 > np.maximum(best, d2, out=best)
+    rows = ((d0, a, b, cc), (a, d1, e, f), (b, e, d2, g), (cc, f, g, d3))
+    for comp in range(4):  # a later (larger) branch takes precedence
+        o[comp] = np.where(
+            k3,
+            rows[3][comp],
+            np.where(k2, rows[2][comp], np.where(k1, rows[1][comp], rows[0][comp])),
+        )
+    w, x, y, z = o
+    scale = 1.0 / np.sqrt(w * w + x * x + y * y + z * z)
+    o *= np.where(_flip_rows(w, x, y, z), -scale, scale)
 
 
 def axis_angle_to_quat(axis: ArrayLike, angle: ArrayLike) -> FloatArray:
@@ -499,7 +315,19 @@ def rotvec_to_quat(v: ArrayLike) -> FloatArray:
     (Hartley et al. 2013, §3.3).
     """
     v = as_float_array(v, (3,), "v")
-    return _apply(_k_rotvec_to_quat, [(v, (3,))], (4,), v.dtype)
+    return map_rows(rotvec_to_quat_rows, [(v, (3,))], (4,), v.dtype)
+
+
+def rotvec_to_quat_rows(c: FloatArray, o: FloatArray) -> None:
+    """``rotvec_to_quat`` on a block: rows ``x, y, z`` → ``w, x, y, z``."""
+    x, y, z = c
+    theta = np.sqrt(x * x + y * y + z * z)
+    sin_half, o[0] = sincos(0.5 * theta)
+    # sin(θ/2)/θ, whose limit 1/2 is exact for θ ≤ 1e-300 (and θ/2 would lose bits below that;
+    # float32: 1e-30)
+    tiny = 1e-300 if theta.dtype == np.float64 else 1e-30
+    f = np.where(theta > tiny, sin_half / np.maximum(theta, tiny), 0.5)
+    np.multiply(f, c, out=o[1:])
 
 
 def quat_to_rotvec(q: ArrayLike) -> FloatArray:
@@ -511,7 +339,21 @@ def quat_to_rotvec(q: ArrayLike) -> FloatArray:
     ``quat_canonical`` picks.
     """
     q = as_float_array(q, (4,), "q")
-    return _apply(_k_to_rotvec, [(q, (4,))], (3,), q.dtype)
+    return map_rows(quat_to_rotvec_rows, [(q, (4,))], (3,), q.dtype)
+
+
+def quat_to_rotvec_rows(c: FloatArray, o: FloatArray) -> None:
+    """``quat_to_rotvec`` on a block: rows ``w, x, y, z`` → ``x, y, z``."""
+    w, x, y, z = c
+    flip = _flip_rows(w, x, y, z)
+    aw = np.abs(w)
+    s = np.sqrt(x * x + y * y + z * z)
+    # 2·atan2(|u|, |w|)/|u|, and its limit 2/|w| where |u|² underflows to 0 (|u| < 1e-154)
+    pos = s > 0
+    limit = 2.0 / np.maximum(aw, np.finfo(aw.dtype).tiny)
+    f = np.where(pos, 2.0 * np.arctan2(s, aw) / np.where(pos, s, 1.0), limit)
+    f = np.where(flip, -f, f)
+    np.multiply(f, c[1:], out=o)
 
 
 def random_quat(
@@ -553,4 +395,52 @@ def quat_slerp(p: ArrayLike, q: ArrayLike, t: ArrayLike) -> FloatArray:
     p = as_float_array(p, (4,), "p", dt)
     q = as_float_array(q, (4,), "q", dt)
     t = np.asarray(t, dtype=dt)
-    return _apply(_k_slerp, [(p, (4,)), (q, (4,)), (t, ())], (4,), dt)
+    return map_rows(quat_slerp_rows, [(p, (4,)), (q, (4,)), (t, ())], (4,), dt)
+
+
+def quat_slerp_rows(c: FloatArray, o: FloatArray) -> None:
+    """``quat_slerp`` on a block: rows ``pw, px, py, pz, qw, qx, qy, qz, t`` → ``w, x, y, z``."""
+    pw, px, py, pz, qw, qx, qy, qz, t = c
+    # d = p* ⊗ q, the rotation from p to q
+    dw = pw * qw + px * qx + py * qy + pz * qz
+    dx = pw * qx - px * qw - py * qz + pz * qy
+    dy = pw * qy - py * qw - pz * qx + px * qz
+    dz = pw * qz - pz * qw - px * qy + py * qx
+    sv = np.sqrt(dx * dx + dy * dy + dz * dz)
+    omega = np.arctan2(sv, np.abs(dw))  # half the angle from p to q, in [0, π/2]
+    # power (p* ⊗ q)^t of the representative with w ≥ 0 (the shorter arc): [cos tΩ, sin tΩ n̂]
+    sin_tw, ew = sincos(t * omega)
+    pos = sv > 0
+    scale = np.where(pos, sin_tw / np.where(pos, sv, 1.0), 0.0)
+    scale = np.where(dw < 0, -scale, scale)
+    ex, ey, ez = scale * dx, scale * dy, scale * dz
+    # p ⊗ e
+    o[0] = pw * ew - px * ex - py * ey - pz * ez
+    o[1] = pw * ex + px * ew + py * ez - pz * ey
+    o[2] = pw * ey - px * ez + py * ew + pz * ex
+    o[3] = pw * ez + px * ey - py * ex + pz * ew
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+
+def _flip_rows(w: FloatArray, x: FloatArray, y: FloatArray, z: FloatArray) -> NDArray[np.bool_]:
+    """Where ``−q`` rather than ``q`` is the canonical representative of ``±q``: ``w < 0``, or
+    ``w = 0`` (a rotation by exactly π) and the first non-zero of ``x, y, z`` is negative."""
+    flip = w < 0
+    zero = w == 0
+    if np.any(zero):
+        lead = np.where(x != 0, x, np.where(y != 0, y, z))
+        flip |= zero & (lead < 0)
+    return flip
+
+
+def _flip_mask(q: FloatArray) -> NDArray[np.bool_]:
+    """``_flip_rows`` for quaternions (..., 4) → (...)."""
+    return _flip_rows(q[..., 0], q[..., 1], q[..., 2], q[..., 3])
+
+
+def _is_python_number(x: object) -> bool:
+    """A plain Python int/float/bool (not a NumPy scalar): it takes the arrays' dtype (NumPy's
+    "weak scalar" rule), so ``quat_slerp(p32, q32, 0.5)`` stays float32."""
+    return type(x) in (int, float, bool)

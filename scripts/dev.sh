@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # The project's one entry point for people and CI.
 #
-#   scripts/dev.sh serve   set up, build the book and the problem sets, serve on localhost
+#   scripts/dev.sh serve   set up, then the whole platform on this machine: the demo course's
+#                          accounts, the problem sets due (COURSE_NOW), the book, the hub
 #   scripts/dev.sh test    set up, then lint, type-check and run the whole test suite
 #   scripts/dev.sh setup   only set up (safe to run any number of times)
 #   scripts/dev.sh bench   set up with the benchmark peers, run the benchmarks in bench/
 #
-# Set-up: Debian packages the tests need (chromium, bubblewrap, postgresql; apt-get update
-# first), the project environment in .venv/ (torch pinned to the CPU build 2.13.0), and the
-# learners' kernel environment for the grading sandbox (see autograder/sandbox.py).
+# Set-up: Debian packages the tests need (chromium, bubblewrap, postgresql, nodejs/npm; apt-get
+# update first), the project environment in .venv/ (torch pinned to the CPU build 2.13.0), the
+# learners' kernel environment for the grading sandbox (see autograder/sandbox/), the hub's proxy
+# and MathJax (npm ci in hub/) and, as root, the hub's learner environment (autograder/hub/).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -31,6 +33,7 @@ setup_debian() {
   [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
     || need+=(postgresql)
   command -v git >/dev/null || need+=(git)
+  command -v npm >/dev/null || need+=(nodejs npm)
   if [ ${#need[@]} -gt 0 ]; then
     log "installing Debian packages: ${need[*]}"
     as_root apt-get update -q
@@ -67,16 +70,23 @@ setup() {
   # The grading sandbox: the learners' kernel environment (no scipy, no course code) and a
   # self-check that it is isolated. Loud on failure: grading never runs unsandboxed.
   "$VENV/bin/course" sandbox setup --quiet
+  # the hub: its proxy and the feedback's MathJax (hub/package-lock.json), and the learner
+  # environment (/opt/cryoem-course/hub-env; root builds it: it is every learner's)
+  if [ ! -f hub/node_modules/.package-lock.json ] || [ hub/package-lock.json -nt hub/node_modules/.package-lock.json ]; then
+    log "npm ci in hub/ (configurable-http-proxy, mathjax-full)"
+    (cd hub && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  if [ "$(id -u)" = 0 ]; then "$PY" -m autograder.hub setup >/dev/null; fi
 }
 
 case "${1:-}" in
   setup) setup ;;
   serve)
     setup
-    log "building the book and the problem sets"
-    "$VENV/bin/course" build
-    log "serving on http://localhost:$PORT (Ctrl-C stops)"
-    exec "$VENV/bin/course" serve --port "$PORT"
+    shift
+    # the demo course: accounts (printed), what book/schedule.yml makes due at $COURSE_NOW
+    # (default 2022-02-25 10:00) released, the book built, the hub on http://127.0.0.1:$PORT
+    as_root "$PY" -m autograder.hub serve --port "$PORT" "$@"
     ;;
   test)
     setup

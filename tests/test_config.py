@@ -135,3 +135,16 @@ def test_the_repositorys_own_configuration_is_accepted() -> None:
     course = Course.at(REPO / "assignments")
     assert course.root == (REPO / "assignments").resolve()
     assert course.config.Autograde.autograde_preprocessors[0] == _SAFE
+
+
+def test_each_call_gets_its_own_configuration(tmp_path: Path) -> None:
+    """The loaded files are cached, but a change made to one configuration (a run id, a test's
+    short limits) never reaches the next caller."""
+    root = _course_root(tmp_path, "c.SandboxedAutograde.cell_timeout = 9.0\n")
+    first = course_config(root, run_id="first", notebook_timeout=5.0)
+    first.Exchange.root = "/somewhere/else"
+    second = course_config(root)
+    assert "run_id" not in second.SandboxedAutograde
+    assert "notebook_timeout" not in second.SandboxedAutograde
+    assert second.SandboxedAutograde.cell_timeout == 9.0
+    assert second.Exchange.root != "/somewhere/else"

@@ -54,6 +54,9 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = run(root, "release", "ps01")
     assert result.returncode == 0, result.stderr
     assert "solution 36/36, blank 0/36" in result.stdout
+    # a long command says what it is doing, step by step, on stderr
+    for step in ("[course] [1/1] releasing ps01_quaternions", "generating", "validat"):
+        assert step in result.stderr, result.stderr
     return root
 
 
@@ -99,8 +102,17 @@ def test_grade_feedback_export(course: Path) -> None:
     assert "ada" in table and "36/36" in table and "broken" in table
     assert "2 graded" in table and "1 broken" in table
 
-    again = run(course, "grade", "ps01")
-    assert again.returncode == 0 and "3 skipped" in again.stdout  # nothing is graded twice
+    again = run(course, "grade", "ps01", "--json")
+    assert again.returncode == 0, again.stderr
+    skipped = {o["learner"]: o for o in json.loads(again.stdout)}  # nothing is graded twice
+    assert {o["status"] for o in skipped.values()} == {"skipped"} and len(skipped) == 3
+    assert skipped["ada"]["score"] == 36.0
+
+    report = run(course, "report", "ps01", "--json", "--log-level", "WARNING")
+    assert report.returncode == 0, report.stderr
+    rows = json.loads(report.stdout)
+    assert {r["part"] for r in rows} >= {"test_quat_multiply", "test_symbolic_jacobian"}
+    assert all(0.0 <= r["pass_rate"] <= 1.0 for r in rows) and report.stderr == ""
 
     fb = run(course, "feedback", "ps01")
     assert fb.returncode == 0, fb.stderr

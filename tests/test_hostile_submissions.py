@@ -467,9 +467,9 @@ WORKERS = 3
 
 
 def _mtimes(folder: Path) -> dict[Path, int]:
-    """Modification times of the files below ``folder`` (links themselves, not their targets:
-    a link to /etc/shadow changes whenever the host adds a user)."""
-    return {p: p.lstat().st_mtime_ns for p in folder.rglob("*") if not p.is_dir()}
+    """Modification times of everything below ``folder``, folders included (links themselves,
+    not their targets: a link to /etc/shadow changes whenever the host adds a user)."""
+    return {p: p.lstat().st_mtime_ns for p in folder.rglob("*")}
 
 
 @pytest.fixture(scope="module")

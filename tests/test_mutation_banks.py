@@ -10,10 +10,13 @@ checks: a check that stops recognising a mistake, or starts leaking credit, fail
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from grading_support import (
     REPO,
     Expect,
+    Outcome,
     append_to,
     grade,
     learner_notebook,
@@ -37,17 +40,25 @@ def _total(ps: str) -> float:
 
 
 @pytest.fixture(scope="module")
-def graded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    ps = request.param
-    root = make_course(tmp_path_factory.mktemp(f"{ps}-mutants"), ps)
-    sols = solutions(root, ps)
-    submit(root, ps, "solution", learner_notebook(root, ps, solved=True))
-    submit(root, ps, "blank", learner_notebook(root, ps, solved=False))
-    for m in BANKS[ps]:
-        submit(
-            root, ps, m.name, append_to(learner_notebook(root, ps), m.cell, m.appended_code(sols))
-        )
-    return {"ps": ps, "outcomes": grade(root, ps, workers=2)}
+def graded(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], dict[str, Outcome]]:
+    """``graded(ps)``: the outcomes of ``ps``'s solution, blank release and every mutant, graded
+    in one batch the first time they are asked for (once per problem set, whatever order the
+    tests run in)."""
+    done: dict[str, dict[str, Outcome]] = {}
+
+    def outcomes(ps: str) -> dict[str, Outcome]:
+        if ps not in done:
+            root = make_course(tmp_path_factory.mktemp(f"{ps}-mutants"), ps)
+            sols = solutions(root, ps)
+            submit(root, ps, "solution", learner_notebook(root, ps, solved=True))
+            submit(root, ps, "blank", learner_notebook(root, ps, solved=False))
+            for m in BANKS[ps]:
+                nb = append_to(learner_notebook(root, ps), m.cell, m.appended_code(sols))
+                submit(root, ps, m.name, nb)
+            done[ps] = grade(root, ps, workers=2)
+        return done[ps]
+
+    return outcomes
 
 
 @pytest.mark.parametrize("ps", sorted(BANKS))
@@ -61,20 +72,17 @@ def test_each_bank_covers_every_part(ps: str) -> None:
     assert set(getattr(module, "KNOWN_MISTAKES", set())) <= named
 
 
-@pytest.mark.parametrize("graded", sorted(BANKS), indirect=True)
-def test_solution_scores_the_notebooks_points_and_blank_zero(graded: dict) -> None:
-    ps, outcomes = graded["ps"], graded["outcomes"]
+@pytest.mark.parametrize("ps", sorted(BANKS))
+def test_solution_scores_the_notebooks_points_and_blank_zero(graded, ps: str) -> None:
+    outcomes = graded(ps)
     assert verify(outcomes["solution"], Expect(total=_total(ps))) == []
     assert verify(outcomes["blank"], Expect(total=0.0, others="zero")) == []
 
 
-@pytest.mark.parametrize(
-    ("graded", "name"), CASES, indirect=["graded"], ids=[f"{ps}:{name}" for ps, name in CASES]
-)
-def test_mutant_loses_exactly_its_parts(graded: dict, name: str) -> None:
-    ps = graded["ps"]
+@pytest.mark.parametrize(("ps", "name"), CASES, ids=[f"{ps}:{name}" for ps, name in CASES])
+def test_mutant_loses_exactly_its_parts(graded, ps: str, name: str) -> None:
     mutant = next(m for m in BANKS[ps] if m.name == name)
-    outcome = graded["outcomes"][name]
+    outcome = graded(ps)[name]
     expect = Expect(
         zero=set(mutant.zero),
         reduced=set(mutant.loses - mutant.zero),

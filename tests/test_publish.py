@@ -85,12 +85,20 @@ def test_release_due_follows_the_schedule(repo: Path, tmp_path: Path) -> None:
     schedule = sch.load_schedule(repo / "book" / "schedule.yml")
     target = ReleaseTarget(bare(tmp_path).as_uri())
     tz = schedule.tz
-    before = release_due(root, dt.datetime(2022, 2, 3, 12, tzinfo=tz), target, schedule)
-    assert before.released == [] and "ps01_quaternions" in before.not_yet
-    week = release_due(root, dt.datetime(2022, 2, 4, 9, 0, tzinfo=tz), target, schedule)
-    assert week.released == ["ps01_quaternions"]
+
+    def released_by(now: dt.datetime) -> list[str]:
+        return sorted(ps.id for ps in schedule.problem_sets if ps.release <= now)
+
+    eve = dt.datetime(2022, 2, 3, 12, tzinfo=tz)
+    before = release_due(root, eve, target, schedule)
+    assert sorted(before.released) == released_by(eve)
+    assert "ps01_quaternions" in before.not_yet and "ps01_quaternions" not in released_by(eve)
+    start = dt.datetime(2022, 2, 4, 9, 0, tzinfo=tz)
+    week = release_due(root, start, target, schedule)
+    assert week.released == ["ps01_quaternions"]  # released at the meeting's start, not before
+    assert sorted(before.released + week.released) == released_by(start)
     again = release_due(root, dt.datetime(2022, 2, 10, tzinfo=tz), target, schedule)
-    assert again.released == [] and again.already == ["ps01_quaternions"]
+    assert again.released == [] and sorted(again.already) == released_by(start)
     assert (tmp_path / "exchange" / COURSE_ID / "outbound" / "ps01_quaternions").is_dir()
     with Gradebook(db_url(root)) as gb:
         due = gb.find_assignment("ps01_quaternions").duedate

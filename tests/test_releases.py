@@ -24,6 +24,7 @@ def test_the_problem_sets_of_the_meeting_pages_are_here() -> None:
         "ps02_so3_metrics",
         "ps03_rotation_averaging",
         "ps04_projection_layer",
+        "ps06_superposition",
     } <= set(PROBLEM_SETS)
 
 

@@ -49,6 +49,9 @@ EXPECTED_PROBLEM_SETS = {
     "ps02_so3_metrics": [dt.date(2022, 2, 25)],
     "ps03_rotation_averaging": [dt.date(2022, 2, 25)],
     "ps04_projection_layer": [dt.date(2022, 3, 4), dt.date(2022, 3, 18), dt.date(2022, 3, 25)],
+    "ps05_transforms_sampling": [dt.date(2022, 2, 11)],
+    "ps06_superposition": [dt.date(2022, 3, 11), dt.date(2022, 4, 1)],
+    "ps09_bayesian_denoising": [dt.date(2022, 1, 28)],
 }
 
 
@@ -209,6 +212,9 @@ def test_meeting_header_names_time_zone_guest_and_problem_sets(schedule: sch.Sch
     assert "</book/problem-sets/ps03_rotation_averaging>" in md
     md = sch.meeting_header_markdown(schedule, schedule.meeting("2022-04-01-hanson"))
     assert "**Guest:** Andrew Hanson" in md and "9:00 PDT (16:00 UTC)" in md
+    assert "</book/problem-sets/ps06_superposition>" in md
+    md = sch.meeting_header_markdown(schedule, schedule.meeting("2022-03-11-sanz-moreta"))
+    assert "</book/problem-sets/ps06_superposition>" in md
 
 
 def test_the_assumed_meeting_length_is_marked_as_the_books(schedule: sch.Schedule) -> None:
@@ -270,7 +276,7 @@ def test_generate_book_files_rewrites_only_what_changed(
     schedule: sch.Schedule, tmp_path: Path
 ) -> None:
     first = sch.generate_book_files(schedule, tmp_path)
-    assert len(first) == 1 + 15 + 4
+    assert len(first) == 1 + 15 + len(schedule.problem_sets)
     assert sch.generate_book_files(schedule, tmp_path) == []
 
 
@@ -278,7 +284,7 @@ def test_launch_url_is_an_nbgitpuller_link_built_from_the_config() -> None:
     cfg = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
     url = sch.launch_url_from_config("ps01_x/ps01_x.ipynb", cfg)
     parts = urlsplit(url)
-    hub = urlsplit(cfg["launch_buttons"]["jupyterhub_url"])
+    hub = urlsplit(cfg["course"]["jupyterhub_url"])
     assert (parts.scheme, parts.netloc) == (hub.scheme, hub.netloc)
     assert parts.path == "/hub/user-redirect/git-pull"
     q = {k: v[0] for k, v in parse_qs(parts.query).items()}

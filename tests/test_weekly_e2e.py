@@ -11,6 +11,9 @@ pulls the new notebook and leaves the learner's edited one alone.
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
 import os
 import re
 import shutil
@@ -197,7 +200,7 @@ def test_a_week_as_the_guides_say(world: dict) -> None:
     repo, home = world["repo"], world["home"]
     week1 = {**world["instructor"], "COURSE_NOW": "2022-02-04T10:00"}
 
-    # Monday: the instructor releases what is due (ps01 only)
+    # Monday: the instructor releases what is due (ps01, and ps09 from the 28 January meeting)
     out = run_block(instructor_steps["Release what is due"], repo, week1)[0].stdout
     assert f"released and published: {PS1}" in out and PS2 in out  # ps02 is not due yet
 
@@ -233,7 +236,15 @@ def test_a_week_as_the_guides_say(world: dict) -> None:
         instructor_steps["See what learners found hard, and export the grades"], repo, week1
     )
     assert "100 %" in report.stdout
-    assert (repo / "assignments" / "grades.csv").read_text().count(LEARNER) == 1
+    # one row per released problem set for the learner: ps01 graded (raw score; the submission
+    # is stamped with the real clock, so late), the others scored 0
+    schedule = sch.load_schedule(repo / "book" / "schedule.yml")
+    now = dt.datetime.fromisoformat(week1["COURSE_NOW"]).replace(tzinfo=schedule.tz)
+    released = [ps.id for ps in schedule.problem_sets if ps.release <= now]
+    rows = list(csv.DictReader(io.StringIO((repo / "assignments" / "grades.csv").read_text())))
+    mine = {r["assignment"]: float(r["raw_score"]) for r in rows if r["student_id"] == LEARNER}
+    assert sorted(mine) == sorted(released) and mine[PS1] == 36.0
+    assert all(score == 0.0 for ps, score in mine.items() if ps != PS1)
     run_block(instructor_steps["Publish the book"], repo, week1)
     pages = subprocess.run(
         ["git", "ls-tree", "-r", "--name-only", "gh-pages"],

@@ -7,6 +7,11 @@ line carrying nbgrader's own cell metadata (``nbgrader={"grade": true, "grade_id
 formatted and linted with the rest of the code; being jupytext, it opens as a notebook in
 JupyterLab (with jupytext installed) and converts both ways without loss.
 
+Addresses are configured once, in ``_config.yml``: a markdown cell says ``{book_url}`` for the
+book (``course.book_url``, e.g. ``[conventions]({book_url}/book/conventions.html)``) and
+``{launch_folder}`` for the folder of the learner's home that the book's launch links pull into
+(the learners' repository's name); both are filled when the source notebook is built.
+
 Points are declared once, in the test cells' metadata. A markdown cell may say ``{points}``
 (e.g. ``## Part A — The Hamilton product ({points} points)``): it is replaced by the points of
 the test cells that follow it, up to the next cell that says ``{points}``. The book's problem-set
@@ -43,6 +48,7 @@ __all__ = [
 INSTRUCTOR_FILES = ("hidden_checks.py", "mutants.py", "__pycache__", "*.pyc", ".ipynb_checkpoints")
 
 _POINTS = "{points}"
+_SETTINGS = ("{book_url}", "{launch_folder}")
 _HEADING = re.compile(r"^#+\s*(.*?)\s*$", re.M)
 
 
@@ -79,6 +85,24 @@ def _fill_points(nb: NotebookNode, where: str) -> None:
             raise SourceError(f"{where}: cell {i} says {_POINTS} but no test cell follows it")
         total = sum(float(c.metadata.nbgrader["points"]) for c in tests)
         nb.cells[i].source = nb.cells[i].source.replace(_POINTS, f"{total:g}")
+
+
+def _fill_settings(nb: NotebookNode, course_root: Path, where: str) -> None:
+    """Replace ``{book_url}`` and ``{launch_folder}`` in markdown cells (``_config.yml``)."""
+    cells = [
+        c for c in nb.cells if c.cell_type == "markdown" and any(t in c.source for t in _SETTINGS)
+    ]
+    if not cells:
+        return
+    from autograder.schedule.model import book_url, launch_folder, load_book_config
+
+    # the course's _config.yml; a bare course folder (a test's) uses this repository's
+    beside = course_root.parent / "_config.yml"
+    cfg = load_book_config(course_root.parent if beside.is_file() else None)
+    values = {"{book_url}": book_url(cfg), "{launch_folder}": launch_folder(cfg)}
+    for cell in cells:
+        for token, value in values.items():
+            cell.source = cell.source.replace(token, value)
 
 
 def _validate(nb: NotebookNode, where: str) -> None:
@@ -119,6 +143,7 @@ def read_notebook(course_root: Path, ps: str) -> NotebookNode:
         cell.metadata = {k: v for k, v in cell.metadata.items() if k == "nbgrader"}
     _validate(nb, str(path))
     _fill_points(nb, str(path))
+    _fill_settings(nb, course_root, str(path))
     nb.metadata = {
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},

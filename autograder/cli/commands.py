@@ -1,7 +1,8 @@
 """The ``course`` command line, for instructors and learners.
 
 Instructors: ``release``, ``collect``, ``grade``, ``feedback``, ``report``, ``export``, ``sandbox``, ``build``,
-``serve``. Learners: ``check``. Run from the repository root or from ``assignments/``.
+``serve``. Learners: ``check``, ``submit``, ``fetch-feedback`` (``course_learner.cli``, the
+learners' own ``course``). Run from the repository root or from ``assignments/``.
 
 Exit codes: 0 success; 1 a check failed, or some submissions could not be graded because of a
 grading error; 2 bad usage or bad input (a clear message on stderr); 3 the environment is not
@@ -22,6 +23,8 @@ import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from course_learner.cli import add_learner_commands
 
 from autograder.config import ConfigError, Course, CourseNotFound, repo_root
 
@@ -322,49 +325,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# -- learner commands -----------------------------------------------------------------------------
-def _cmd_submit(args: argparse.Namespace) -> int:
-    from autograder.publish.exchange import ExchangeError, submit
-
-    try:
-        log = submit(args.assignment, Path.cwd(), args.learner)
-    except ExchangeError as exc:
-        return _fail(str(exc), EXIT_FAILED)
-    print(log.strip() or f"submitted {args.assignment}")
-    return EXIT_OK
-
-
-def _cmd_fetch_feedback(args: argparse.Namespace) -> int:
-    from autograder.publish.exchange import ExchangeError, fetch_feedback
-
-    try:
-        files = fetch_feedback(args.assignment, Path.cwd(), args.learner)
-    except ExchangeError as exc:
-        return _fail(str(exc), EXIT_FAILED)
-    if not files:
-        return _fail(f"no feedback for {args.assignment} yet", EXIT_FAILED)
-    for f in files:
-        print(f)
-    return EXIT_OK
-
-
-def _cmd_check(args: argparse.Namespace) -> int:
-    from autograder.grading.self_check import check_notebook
-    from autograder.sandbox.bubblewrap import SandboxUnavailable
-
-    path = Path(args.notebook)
-    try:
-        report = check_notebook(
-            path.resolve(), sandbox=not args.no_sandbox, cell_timeout=args.timeout
-        )
-    except ValueError as exc:
-        return _fail(f"cannot check {path}: {exc}", EXIT_USAGE)
-    except SandboxUnavailable as exc:
-        return _fail(
-            f"{exc}\n(on your own machine you may run `course check --no-sandbox {path}`)", EXIT_ENV
-        )
-    print(report.format())
-    return EXIT_OK if report.ok else EXIT_FAILED
+# -- learner commands: course_learner's (the learners' own distribution), shared ---------------
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -373,21 +334,29 @@ def build_parser() -> argparse.ArgumentParser:
         description="The cryo-EM study group's course platform: book, problem sets, grading.",
         epilog="Exit codes: 0 ok, 1 checks/grading failed, 2 bad usage or input, 3 environment not ready.",
     )
+    levels = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
     parser.add_argument(
         "--log-level",
         default="INFO",
-        choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+        choices=levels,
         help="what is logged on stderr (default INFO: a line per step of a long command)",
     )
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="log everything (--log-level DEBUG)"
     )
+    # the same options after the command (`course grade ps01 -v`), as nbgrader accepts them
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--log-level", default=argparse.SUPPRESS, choices=levels)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], **kwargs)
 
     def json_flag(p: argparse.ArgumentParser) -> None:
         p.add_argument("--json", action="store_true", help="print the result as JSON")
 
-    p = sub.add_parser("release", help="generate a problem set's release and validate it")
+    p = command("release", help="generate a problem set's release and validate it")
     p.add_argument("assignment", nargs="*", help="e.g. ps01 or ps01_quaternions")
     p.add_argument("--all", action="store_true", help="every problem set in problem_sets/")
     p.add_argument(
@@ -405,14 +374,12 @@ def build_parser() -> argparse.ArgumentParser:
     json_flag(p)
     p.set_defaults(func=_cmd_release)
 
-    p = sub.add_parser("collect", help="collect submissions from nbgrader's exchange")
+    p = command("collect", help="collect submissions from nbgrader's exchange")
     p.add_argument("assignment")
     json_flag(p)
     p.set_defaults(func=_cmd_collect)
 
-    p = sub.add_parser(
-        "grade", help="grade every submission of a problem set (sandboxed, parallel)"
-    )
+    p = command("grade", help="grade every submission of a problem set (sandboxed, parallel)")
     p.add_argument("assignment")
     p.add_argument("--workers", type=int, default=2, help="parallel graders (default 2)")
     p.add_argument("--force", action="store_true", help="regrade submissions already graded")
@@ -431,70 +398,48 @@ def build_parser() -> argparse.ArgumentParser:
     json_flag(p)
     p.set_defaults(func=_cmd_grade)
 
-    p = sub.add_parser("feedback", help="write feedback (HTML) and release it to the exchange")
+    p = command("feedback", help="write feedback (HTML) and release it to the exchange")
     p.add_argument("assignment")
     p.add_argument("--no-release", action="store_true", help="do not copy it to the exchange")
     json_flag(p)
     p.set_defaults(func=_cmd_feedback)
 
-    p = sub.add_parser("report", help="per-test pass rates: which checks learners fail most")
+    p = command("report", help="per-test pass rates: which checks learners fail most")
     p.add_argument("assignment")
     json_flag(p)
     p.set_defaults(func=_cmd_report)
 
-    p = sub.add_parser("publish-book", help="build the book and publish it to a gh-pages branch")
+    p = command("publish-book", help="build the book and publish it to a gh-pages branch")
     p.add_argument("--remote", help="git remote URL (default: _config.yml repository)")
     p.add_argument("--branch", default="gh-pages")
     p.add_argument("--no-build", action="store_true", help="publish the existing _build/html")
     p.set_defaults(func=_cmd_publish_book)
 
-    p = sub.add_parser("export", help="export grades to CSV (nbgrader's, plus per-part detail)")
+    p = command("export", help="export grades to CSV (nbgrader's, plus per-part detail)")
     p.add_argument("--to", help="CSV path (default: assignments/grades.csv)")
     json_flag(p)
     p.set_defaults(func=_cmd_export)
 
-    p = sub.add_parser(
-        "check", help="(learners) run a notebook like the grader, report visible tests"
-    )
-    p.add_argument("notebook")
-    p.add_argument(
-        "--no-sandbox", action="store_true", help="run the kernel unsandboxed (your own machine)"
-    )
-    p.add_argument("--timeout", type=float, default=30, help="seconds per cell (default 30)")
-    p.set_defaults(func=_cmd_check)
+    # check, submit, fetch-feedback: the learner's commands (course_learner.cli, the learners'
+    # own distribution); here a check requires the sandbox unless --no-sandbox
+    add_learner_commands(sub, sandbox_default="required", parents=[common])
 
-    p = sub.add_parser(
-        "submit", help="(learners) submit <assignment>/ from this folder to the exchange"
-    )
-    p.add_argument("assignment")
-    p.add_argument("--learner", help="your learner id (default: $JUPYTERHUB_USER or login name)")
-    p.set_defaults(func=_cmd_submit)
-
-    p = sub.add_parser(
-        "fetch-feedback", help="(learners) fetch your feedback into <assignment>/feedback/"
-    )
-    p.add_argument("assignment")
-    p.add_argument("--learner", help="your learner id (default: $JUPYTERHUB_USER or login name)")
-    p.set_defaults(func=_cmd_fetch_feedback)
-
-    p = sub.add_parser("sandbox", help="set up or check the grading sandbox")
+    p = command("sandbox", help="set up or check the grading sandbox")
     p.add_argument("action", choices=["setup", "check"])
     p.add_argument("--quiet", action="store_true")
     json_flag(p)
     p.set_defaults(func=_cmd_sandbox)
 
-    p = sub.add_parser(
-        "config", help="every course option (nbgrader_config.py) with its help and value"
-    )
+    p = command("config", help="every course option (nbgrader_config.py) with its help and value")
     json_flag(p)
     p.set_defaults(func=_cmd_config)
 
-    p = sub.add_parser("build", help="release every problem set, then build the book")
+    p = command("build", help="release every problem set, then build the book")
     p.add_argument("--no-strict", action="store_true", help="do not turn book warnings into errors")
     p.add_argument("--book-only", action="store_true", help="skip the problem sets")
     p.set_defaults(func=_cmd_build)
 
-    p = sub.add_parser("serve", help="serve the built book on localhost")
+    p = command("serve", help="serve the built book on localhost")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--host", default="127.0.0.1")
     p.set_defaults(func=_cmd_serve)

@@ -20,6 +20,7 @@ silently fell back to an unsandboxed kernel):
 
 from __future__ import annotations
 
+import copy
 import functools
 import os
 from pathlib import Path
@@ -182,8 +183,7 @@ def course_config(root: Path | str, **overrides: object) -> Config:
     _venv_bin_on_path()
     root = Path(root).resolve()
     stamps = tuple((str(p), p.stat().st_mtime) for p in config_files(root))
-    c = Config()
-    c.merge(_load(root, stamps))
+    c = copy.deepcopy(_load(root, stamps))  # the cached one is never handed out
     for key, value in overrides.items():
         setattr(c.SandboxedAutograde, key, value)
     if overrides:

@@ -9,13 +9,11 @@ each one (also in ``autograded/<learner>/<assignment>/.course-graded.json``, the
 from __future__ import annotations
 
 import hashlib
-import json
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nbformat
+from course_learner.notebook import inspect_notebook
 
 __all__ = [
     "MARKER",
@@ -29,7 +27,6 @@ __all__ = [
 ]
 
 MARKER = ".course-graded.json"
-_MAX_NOTEBOOK_BYTES = 50 * 2**20
 
 
 @dataclass(frozen=True)
@@ -92,41 +89,6 @@ def expected_notebooks(course_root: Path, assignment: str) -> list[str]:
     raise FileNotFoundError(
         f"no notebooks for {assignment}: run `course release {assignment}` first"
     )
-
-
-def inspect_notebook(path: Path) -> str | None:
-    """Why ``path`` cannot be graded as a notebook, or None when it can."""
-    if not path.exists():
-        return f"missing notebook: {path.name} is not in the submission"
-    if path.is_symlink() or not path.is_file():
-        return f"{path.name} is not a regular file"
-    size = path.stat().st_size
-    if size == 0:
-        return f"{path.name} is an empty file"
-    if size > _MAX_NOTEBOOK_BYTES:
-        return f"{path.name} is larger than {_MAX_NOTEBOOK_BYTES >> 20} MB"
-    try:
-        raw = json.loads(path.read_bytes())
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        return f"{path.name} is not valid JSON (is it a notebook?)"
-    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
-        return f"{path.name} is not a Jupyter notebook"
-    major, minor = raw.get("nbformat"), raw.get("nbformat_minor")
-    if major != nbformat.current_nbformat or not isinstance(minor, int):
-        return f"{path.name} has nbformat {major}; version 4 is required"
-    if minor > nbformat.current_nbformat_minor:
-        return (
-            f"{path.name} has nbformat 4.{minor}, newer than the 4.{nbformat.current_nbformat_minor} "
-            "this grader reads"
-        )
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            nb = nbformat.reads(json.dumps(raw), as_version=4)
-            nbformat.validate(nb)
-    except Exception as exc:
-        return f"{path.name} is not a valid notebook ({type(exc).__name__}: {str(exc)[:200]})"
-    return None
 
 
 def unsafe_files(folder: Path) -> list[str]:

@@ -3,7 +3,8 @@
 Instructor: ``exchange_release`` (the release, so that submissions are checked against it),
 ``collect`` (inbound → ``submitted/<learner>/<ps>/``, the latest submission of each learner,
 with its timestamp), ``release_feedback`` (feedback HTML → the exchange).
-Learner: ``submit`` (``<cwd>/<ps>/`` → inbound, time-stamped) and ``fetch_feedback`` (→
+Learner (``course_learner.exchange``, the learners' own distribution): ``submit``
+(``<cwd>/<ps>/`` → inbound, time-stamped) and ``fetch_feedback`` (→
 ``<cwd>/<ps>/feedback/<timestamp>/``). The learner's id is ``--learner``, else
 ``$JUPYTERHUB_USER``, else the login name (nbgrader's rule).
 
@@ -14,14 +15,13 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import warnings
 from pathlib import Path
 from typing import Any
 
-from traitlets.config import Config
+from course_learner.exchange import ExchangeError
 
-from autograder.config.nbgrader import COURSE_ID, course_config, exchange_root
+from autograder.config.nbgrader import course_config, exchange_root
 
 __all__ = [
     "ExchangeError",
@@ -31,10 +31,6 @@ __all__ = [
     "release_feedback",
     "submit",
 ]
-
-
-class ExchangeError(RuntimeError):
-    """An exchange operation failed; the message is nbgrader's."""
 
 
 def _ensure_exchange(course_root: Path) -> None:
@@ -65,14 +61,26 @@ def _checked(result: dict[str, Any], what: str) -> dict[str, Any]:
 def exchange_release(course_root: Path, assignment: str) -> None:
     """Copy ``release/<assignment>`` to the exchange's outbound folder (idempotent: a release
     already in the exchange is left as it is, like the published one)."""
-    if _outbound(course_root, assignment).is_dir():
-        return
-    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
-        warnings.simplefilter("ignore")
-        _checked(
-            _api(course_root).release_assignment(assignment),
-            f"releasing {assignment} to the exchange",
-        )
+    if not _outbound(course_root, assignment).is_dir():
+        with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+            warnings.simplefilter("ignore")
+            _checked(
+                _api(course_root).release_assignment(assignment),
+                f"releasing {assignment} to the exchange",
+            )
+    _protect_inbound(course_root)
+
+
+def _protect_inbound(course_root: Path) -> None:
+    """The sticky bit on the inbound folder: nbgrader makes it writable by every learner (so
+    that they can submit), and without the bit a learner who knew the name of another's
+    submission could rename it away; with it only its owner (and the instructor) can."""
+    import stat
+
+    course_id = course_config(course_root).CourseDirectory.course_id
+    inbound = Path(exchange_root(course_root)) / course_id / "inbound"
+    if inbound.is_dir() and not inbound.stat().st_mode & stat.S_ISVTX:
+        inbound.chmod(inbound.stat().st_mode | stat.S_ISVTX)
 
 
 def _outbound(course_root: Path, assignment: str) -> Path:
@@ -110,52 +118,15 @@ def release_feedback(course_root: Path, assignment: str) -> tuple[list[str], lis
     return released, skipped
 
 
-def _learner_config(assignment: str, learner: str | None, folder: Path) -> tuple[Config, Any, Any]:
-    from nbgrader.auth import Authenticator
-    from nbgrader.coursedir import CourseDirectory
-
-    cfg = Config()
-    cfg.CourseDirectory.course_id = COURSE_ID
-    cfg.CourseDirectory.root = str(folder)
-    cfg.Exchange.root = exchange_root()
-    cfg.Exchange.assignment_dir = str(folder)
-    coursedir = CourseDirectory(config=cfg)
-    coursedir.assignment_id = assignment
-    coursedir.student_id = learner or os.environ.get("JUPYTERHUB_USER") or "*"
-    return cfg, coursedir, Authenticator(config=cfg)
-
-
-def _run(exchange_cls: Any, assignment: str, learner: str | None, folder: Path) -> str:
-    import logging
-
-    cfg, coursedir, auth = _learner_config(assignment, learner, folder)
-    ex = exchange_cls(coursedir=coursedir, authenticator=auth, config=cfg)
-    buf = io.StringIO()
-    handler = logging.StreamHandler(buf)
-    ex.log.addHandler(handler)
-    try:
-        ex.start()
-    except Exception as exc:  # nbgrader's ExchangeError and friends: say what it said
-        raise ExchangeError(f"{exc}\n{buf.getvalue()}".strip()) from None
-    finally:
-        ex.log.removeHandler(handler)
-    return buf.getvalue()
-
-
 def submit(assignment: str, folder: Path, learner: str | None = None) -> str:
-    """Submit ``<folder>/<assignment>/`` to the exchange (time-stamped by nbgrader)."""
-    from nbgrader.exchange.default import ExchangeSubmit
+    """The learner's submit (``course_learner.exchange.submit``)."""
+    from course_learner.exchange import submit as learner_submit
 
-    if not (folder / assignment).is_dir():
-        raise ExchangeError(
-            f"no folder {folder / assignment}: run this where the problem set's folder is"
-        )
-    return _run(ExchangeSubmit, assignment, learner, folder)
+    return learner_submit(assignment, folder, learner)
 
 
 def fetch_feedback(assignment: str, folder: Path, learner: str | None = None) -> list[Path]:
-    """Fetch released feedback into ``<folder>/<assignment>/feedback/``; returns the files."""
-    from nbgrader.exchange.default import ExchangeFetchFeedback
+    """The learner's fetch-feedback (``course_learner.exchange.fetch_feedback``)."""
+    from course_learner.exchange import fetch_feedback as learner_fetch
 
-    _run(ExchangeFetchFeedback, assignment, learner, folder)
-    return sorted((folder / assignment / "feedback").rglob("*.html"))
+    return learner_fetch(assignment, folder, learner)

@@ -29,6 +29,7 @@ import yaml
 
 __all__ = [
     "BOOK_DIR",
+    "COURSE_ENV",
     "DEFAULT_SCHEDULE",
     "KINDS",
     "PRODID",
@@ -39,9 +40,12 @@ __all__ = [
     "ProblemSet",
     "Schedule",
     "ScheduleError",
+    "book_url",
     "build_calendar",
+    "course_setting",
     "generate_book_files",
     "is_published",
+    "launch_folder",
     "launch_url",
     "launch_url_from_config",
     "load_book_config",
@@ -50,6 +54,7 @@ __all__ = [
     "missing_pages",
     "problem_set_header_markdown",
     "release_branch",
+    "release_remote",
     "schedule_markdown",
     "write_ics",
 ]
@@ -509,27 +514,61 @@ def launch_url(
     return f"{hub}/hub/user-redirect/git-pull?{query}"
 
 
+#: Environment variables that override ``_config.yml``'s ``course:`` settings (a local rehearsal
+#: of the platform, e.g. ``scripts/dev.sh serve``, points the book at its own hub and remote).
+COURSE_ENV = {
+    "book_url": "COURSE_BOOK_URL",
+    "jupyterhub_url": "COURSE_JUPYTERHUB_URL",
+    "release_remote": "COURSE_RELEASE_REMOTE",
+}
+
+
+def course_setting(config: Mapping[str, Any], key: str) -> str | None:
+    """``course.<key>`` of ``_config.yml``, overridden by its ``COURSE_ENV`` variable."""
+    import os
+
+    env = os.environ.get(COURSE_ENV.get(key, ""), "")
+    value = env or (config.get("course") or {}).get(key)
+    return str(value) if value else None
+
+
+def book_url(config: Mapping[str, Any]) -> str:
+    """Where the book is published (``course.book_url``), without a trailing slash."""
+    url = course_setting(config, "book_url")
+    if not url:
+        raise ScheduleError("_config.yml needs course.book_url")
+    return url.rstrip("/")
+
+
+def release_remote(config: Mapping[str, Any]) -> str | None:
+    """The learners' repository: ``course.release_remote`` (default ``repository.url``)."""
+    return course_setting(config, "release_remote") or (config.get("repository") or {}).get("url")
+
+
+def launch_folder(config: Mapping[str, Any]) -> str:
+    """The folder of a learner's home the launch links pull into: the learners' repository's
+    name (nbgitpuller's ``targetpath``)."""
+    remote = release_remote(config) or "problem-sets"
+    return remote.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
+
+
 def launch_url_from_config(path_in_repo: str, config: Mapping[str, Any] | None = None) -> str:
     """:func:`launch_url` with the hub, repository and branch from ``_config.yml``
-    (``launch_buttons.jupyterhub_url``, ``launch_buttons.notebook_interface``,
-    and the learners' repository and branch, ``course.release_remote`` (default
-    ``repository.url``) and ``course.release_branch`` (default ``releases``), where
-    ``course release --due`` publishes the problem sets)."""
+    (``course.jupyterhub_url``, ``course.notebook_interface``, and the learners' repository and
+    branch, ``course.release_remote`` (default ``repository.url``) and ``course.release_branch``
+    (default ``releases``), where ``course release --due`` publishes the problem sets)."""
     cfg = load_book_config() if config is None else config
-    lb = cfg.get("launch_buttons") or {}
-    repo_url = (cfg.get("course") or {}).get("release_remote") or (cfg.get("repository") or {}).get(
-        "url"
-    )
-    if not lb.get("jupyterhub_url") or not repo_url:
-        raise ScheduleError(
-            "_config.yml needs launch_buttons.jupyterhub_url and course.release_remote"
-        )
+    course = cfg.get("course") or {}
+    hub = course_setting(cfg, "jupyterhub_url")
+    repo_url = release_remote(cfg)
+    if not hub or not repo_url:
+        raise ScheduleError("_config.yml needs course.jupyterhub_url and course.release_remote")
     return launch_url(
         path_in_repo,
-        jupyterhub_url=str(lb["jupyterhub_url"]),
+        jupyterhub_url=hub,
         repository_url=str(repo_url),
         branch=release_branch(cfg),
-        notebook_interface=str(lb.get("notebook_interface") or "classic"),
+        notebook_interface=str(course.get("notebook_interface") or "jupyterlab"),
     )
 
 
@@ -546,16 +585,20 @@ def is_published(
     import subprocess
 
     branch = release_branch(config)
-    for ref in (branch, f"origin/{branch}"):
+    places = [(Path(root or REPO_ROOT), branch), (Path(root or REPO_ROOT), f"origin/{branch}")]
+    remote = release_remote(config) or ""
+    if remote.startswith("file://") or remote.startswith("/"):  # a local learners' repository
+        places.append((Path(remote.removeprefix("file://")), branch))
+    for where, ref in places:
         try:
             proc = subprocess.run(
                 ["git", "cat-file", "-e", f"{ref}:{path_in_repo}"],
-                cwd=Path(root or REPO_ROOT),
+                cwd=where,
                 capture_output=True,
                 timeout=10,
             )
         except (OSError, subprocess.TimeoutExpired):
-            return False
+            continue
         if proc.returncode == 0:
             return True
     return False

@@ -15,7 +15,7 @@
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md_00", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # # Problem set 1 — Quaternions
 #
-# *Study group meeting of Friday 4 February 2022: [SO(3) — encoding of SO(3)](https://cryoem-study-group.github.io/course/book/meetings/2022-02-04-rotations.html).*
+# *Study group meeting of Friday 4 February 2022: [SO(3) — encoding of SO(3)]({book_url}/book/meetings/2022-02-04-rotations.html).*
 #
 # Rotations are everywhere in cryo-EM: every particle image is a projection of the molecule
 # in an unknown orientation. In this problem set you implement the tools that every
@@ -23,14 +23,14 @@
 # quaternions, matrices, axis–angle pairs and Euler angles — and derive two formulas
 # symbolically.
 #
-# **Conventions** (the [book's conventions page](https://cryoem-study-group.github.io/course/book/conventions.html)): quaternions are
+# **Conventions** (the [book's conventions page]({book_url}/book/conventions.html)): quaternions are
 # scalar-first `[w, x, y, z]` with the Hamilton product; rotations are *active*; a rotation
 # matrix left-multiplies column vectors of `xyz` coordinates; angles are radians. Every
 # function takes any leading batch shape — `(..., 4)` quaternions, `(..., 3)` points,
 # `(..., 3, 3)` matrices — and should return the input's floating dtype.
 #
 # **How this is graded.** Each part ends with a cell of *visible tests*: run them as you
-# work, or run `course check ps01_quaternions.ipynb` in a terminal. When you submit, the
+# work, or press **Validate** in the toolbar (see *Before you submit*). When you submit, the
 # grader runs your notebook in a sandbox and then calls your functions on random inputs
 # chosen for you; it compares the answers with a reference outside your kernel. Points
 # per part are the fraction of those cases you get right, and the feedback names common
@@ -529,6 +529,10 @@ print("Part I: visible tests passed")
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md_30", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Before you submit
 #
-# Restart the kernel and run all cells (*Kernel → Restart & Run All*), then run
-# `course check ps01_quaternions.ipynb` in a terminal: it runs your notebook the way the
-# grader does and reports the visible tests.
+# Your notebook is `{launch_folder}/ps01_quaternions/ps01_quaternions.ipynb` in your home: the folder the book's
+# launch link made. Restart the kernel and run all cells (*Kernel → Restart Kernel and Run
+# All Cells…*), save, and press **Validate** in the notebook's toolbar: it runs your notebook
+# the way the grader does and reports the visible tests. Then open the **Assignments** tab
+# (*Nbgrader → Assignment List*): `ps01_quaternions` is under *Downloaded assignments*; press **Submit**.
+# In a terminal the same is `cd ~/{launch_folder}`, then `course check ps01_quaternions/ps01_quaternions.ipynb`
+# and `course submit ps01_quaternions`.

@@ -16,9 +16,9 @@
 # # Problem set 2 — Metrics on SO(3)
 #
 # *Study group meeting of Friday 25 February 2022: [Rotation averaging (Hartley et al.,
-# 2013)](https://cryoem-study-group.github.io/course/book/meetings/2022-02-25-rotation-averaging.html); this problem set's [page in the book](https://cryoem-study-group.github.io/course/book/problem-sets/ps02_so3_metrics.html).*
+# 2013)]({book_url}/book/meetings/2022-02-25-rotation-averaging.html); this problem set's [page in the book]({book_url}/book/problem-sets/ps02_so3_metrics.html).*
 #
-# Before rotations can be averaged ([problem set 3](https://cryoem-study-group.github.io/course/book/problem-sets/ps03_rotation_averaging.html)) we must say how far apart two
+# Before rotations can be averaged ([problem set 3]({book_url}/book/problem-sets/ps03_rotation_averaging.html)) we must say how far apart two
 # rotations are. Hartley, Trumpf, Dai and Li (2013), *Rotation averaging*, §3–4, give three
 # answers: the **angular** (geodesic) distance — the angle of the rotation that takes one
 # to the other — the **chordal** distance between the matrices, and the **quaternion**
@@ -27,7 +27,7 @@
 # accurate at *every* angle, verify the relations of their Table 2 (the meeting's question
 # 3), and explore a ball in SO(3) (question 4).
 #
-# **Conventions** (the [book's conventions page](https://cryoem-study-group.github.io/course/book/conventions.html)): quaternions are
+# **Conventions** (the [book's conventions page]({book_url}/book/conventions.html)): quaternions are
 # scalar-first `[w, x, y, z]` with the Hamilton product; rotations are *active*; a rotation
 # matrix left-multiplies column vectors of `xyz` coordinates; angles are **radians**. Every
 # function takes any leading batch shape — `(..., 3)` rotation vectors, `(..., 4)`
@@ -35,7 +35,7 @@
 # stays float32).
 #
 # **How this is graded.** Each part ends with a cell of *visible tests*: run them as you
-# work, or run `course check ps02_so3_metrics.ipynb` in a terminal. When you submit, the
+# work, or press **Validate** in the toolbar (see *Before you submit*). When you submit, the
 # grader runs your notebook in a sandbox and then calls your functions on random inputs
 # chosen for you — including the hard ones: angles of $10^{-9}$ rad, angles of exactly
 # $\pi$, float32 — and compares the answers with a reference outside your kernel. Points
@@ -525,7 +525,11 @@ print("Part G: visible tests passed (the answer itself is checked when graded)")
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md_25", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Before you submit
 #
-# Restart the kernel and run all cells (*Kernel → Restart & Run All*), then run
-# `course check ps02_so3_metrics.ipynb` in a terminal: it runs your notebook the way the
-# grader does and reports the visible tests. Your `so3_exp` and `so3_log` are the
-# `exp` and `log` of Algorithm 1 in [problem set 3](https://cryoem-study-group.github.io/course/book/problem-sets/ps03_rotation_averaging.html): you will paste them there.
+# Your notebook is `{launch_folder}/ps02_so3_metrics/ps02_so3_metrics.ipynb` in your home: the folder the book's
+# launch link made. Restart the kernel and run all cells (*Kernel → Restart Kernel and Run
+# All Cells…*), save, and press **Validate** in the notebook's toolbar: it runs your notebook
+# the way the grader does and reports the visible tests. Then open the **Assignments** tab
+# (*Nbgrader → Assignment List*): `ps02_so3_metrics` is under *Downloaded assignments*; press **Submit**.
+# In a terminal the same is `cd ~/{launch_folder}`, then `course check ps02_so3_metrics/ps02_so3_metrics.ipynb`
+# and `course submit ps02_so3_metrics`. Your `so3_exp` and `so3_log` are the
+# `exp` and `log` of Algorithm 1 in [problem set 3]({book_url}/book/problem-sets/ps03_rotation_averaging.html): you will paste them there.

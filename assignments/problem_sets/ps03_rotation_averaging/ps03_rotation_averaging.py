@@ -16,7 +16,7 @@
 # # Problem set 3 — Rotation averaging
 #
 # *Study group meeting of Friday 25 February 2022: [Rotation averaging (Hartley et al.,
-# 2013)](https://cryoem-study-group.github.io/course/book/meetings/2022-02-25-rotation-averaging.html); this problem set's [page in the book](https://cryoem-study-group.github.io/course/book/problem-sets/ps03_rotation_averaging.html).*
+# 2013)]({book_url}/book/meetings/2022-02-25-rotation-averaging.html); this problem set's [page in the book]({book_url}/book/problem-sets/ps03_rotation_averaging.html).*
 #
 # Given $N$ measurements $R_1, \dots, R_N$ of one rotation — the orientation of a
 # particle estimated in several refinements, of a subunit seen in several copies, of a
@@ -26,24 +26,24 @@
 #
 # $$ \sum_i w_i\, d(\bar R, R_i)^p $$
 #
-# for a distance $d$ ([problem set 2](https://cryoem-study-group.github.io/course/book/problem-sets/ps02_so3_metrics.html)) and $p = 2$ (a mean) or $p = 1$ (a
+# for a distance $d$ ([problem set 2]({book_url}/book/problem-sets/ps02_so3_metrics.html)) and $p = 2$ (a mean) or $p = 1$ (a
 # median). The three distances and the two powers give different averages, and the
 # arithmetic mean of matrices or of quaternions is none of them until it is fixed up. You
 # implement four of them — the chordal mean, the quaternion mean, the geodesic (Karcher)
 # mean of Algorithm 1 and the geodesic median — with weights, and answer the meeting's
 # questions 6 (*does your mean seem "in the middle"?*) and 7 (*averaging quaternions solves
 # the problem for which distance?*) in a form the grader can check. The book's
-# [figure](https://cryoem-study-group.github.io/course/book/figures/rotation-averaging.html) shows the four averages of 45 noisy rotations.
+# [figure]({book_url}/book/figures/rotation-averaging.html) shows the four averages of 45 noisy rotations.
 #
-# **Conventions** (the [book's conventions page](https://cryoem-study-group.github.io/course/book/conventions.html)): quaternions are
+# **Conventions** (the [book's conventions page]({book_url}/book/conventions.html)): quaternions are
 # scalar-first `[w, x, y, z]`; rotations are active; matrices act on column vectors;
 # angles are radians. A set of $N$ rotations is an array `Rs` of shape `(..., N, 3, 3)` (or
 # `qs` of shape `(..., N, 4)`); leading axes are independent problems. `weights` has shape
 # `(..., N)`, is non-negative (zeros allowed: that rotation is ignored) and defaults to
 # equal weights. Results are `(..., 3, 3)` (or `(..., 4)`), in the input's dtype.
 #
-# **How this is graded.** Each part ends with a cell of *visible tests*; run them, or
-# `course check ps03_rotation_averaging.ipynb` in a terminal. When you submit, the grader
+# **How this is graded.** Each part ends with a cell of *visible tests*; run them, or press
+# **Validate** in the toolbar (see *Before you submit*). When you submit, the grader
 # calls your functions on random sets of rotations drawn for you and checks, outside your
 # kernel, that each answer is a rotation, that it has the property that defines it (for
 # the geodesic mean, for instance, that the tangent vectors to the data balance), that it
@@ -116,7 +116,7 @@ DATA = noisy_rotations(R_TRUE, 20, 0.4, rng)  # 20 rotations, about 23° of nois
 # ## Your `exp` and `log` (from problem set 2; not graded here)
 #
 # Parts C–E need the exponential and logarithm maps of SO(3). Paste your `hat`, `vee`,
-# `so3_exp` and `so3_log` from [problem set 2](https://cryoem-study-group.github.io/course/book/problem-sets/ps02_so3_metrics.html) into the cell below (with batches:
+# `so3_exp` and `so3_log` from [problem set 2]({book_url}/book/problem-sets/ps02_so3_metrics.html) into the cell below (with batches:
 # `(..., 3)` ↔ `(..., 3, 3)`). They are graded there, not here — but the averages you
 # compute with them are graded here, so make sure they are accurate near $\theta = 0$:
 # every converging iteration ends with tiny tangent vectors.
@@ -530,6 +530,10 @@ print("Part F: visible tests passed (the answers themselves are checked when gra
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md_25", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Before you submit
 #
-# Restart the kernel and run all cells (*Kernel → Restart & Run All*), then run
-# `course check ps03_rotation_averaging.ipynb` in a terminal: it runs your notebook the way
-# the grader does and reports the visible tests.
+# Your notebook is `{launch_folder}/ps03_rotation_averaging/ps03_rotation_averaging.ipynb` in your home: the folder the book's
+# launch link made. Restart the kernel and run all cells (*Kernel → Restart Kernel and Run
+# All Cells…*), save, and press **Validate** in the notebook's toolbar: it runs your notebook
+# the way the grader does and reports the visible tests. Then open the **Assignments** tab
+# (*Nbgrader → Assignment List*): `ps03_rotation_averaging` is under *Downloaded assignments*; press **Submit**.
+# In a terminal the same is `cd ~/{launch_folder}`, then `course check ps03_rotation_averaging/ps03_rotation_averaging.ipynb`
+# and `course submit ps03_rotation_averaging`.

@@ -16,9 +16,9 @@
 # # Problem set 4 — A differentiable projection layer
 #
 # *Study group meetings of Friday 4 March 2022: [End-to-end orientation estimation (Lian et
-# al., 2022)](https://cryoem-study-group.github.io/course/book/meetings/2022-03-04-orientation-estimation.html), and Fridays 18 and 25 March 2022: [cryoAI, part I](https://cryoem-study-group.github.io/course/book/meetings/2022-03-18-cryoai-1.html) and
-# [part II](https://cryoem-study-group.github.io/course/book/meetings/2022-03-25-cryoai-2.html) (Levy et al., 2022); this problem set's [page in the
-# book](https://cryoem-study-group.github.io/course/book/problem-sets/ps04_projection_layer.html).*
+# al., 2022)]({book_url}/book/meetings/2022-03-04-orientation-estimation.html), and Fridays 18 and 25 March 2022: [cryoAI, part I]({book_url}/book/meetings/2022-03-18-cryoai-1.html) and
+# [part II]({book_url}/book/meetings/2022-03-25-cryoai-2.html) (Levy et al., 2022); this problem set's [page in the
+# book]({book_url}/book/problem-sets/ps04_projection_layer.html).*
 #
 # Both papers train a network whose output — an orientation, or a volume — is scored by
 # *rendering*: the current volume is projected in the predicted orientation and compared
@@ -28,9 +28,9 @@
 # build that layer in PyTorch, twice — by brute force in real space, then through the
 # Fourier slice theorem, the way cryoAI does — with a hand-written backward pass, wrap it in
 # a `torch.nn.Module`, and finally write its inner loop, the gather of a central slice, as
-# a Triton kernel. The book's [Fourier slice figure](https://cryoem-study-group.github.io/course/book/figures/fourier-slice.html) shows the theorem at work.
+# a Triton kernel. The book's [Fourier slice figure]({book_url}/book/figures/fourier-slice.html) shows the theorem at work.
 #
-# **Conventions** (the [book's conventions page](https://cryoem-study-group.github.io/course/book/conventions.html), "Volumes and
+# **Conventions** (the [book's conventions page]({book_url}/book/conventions.html), "Volumes and
 # projections"). A volume is a `(D, D, D)` tensor indexed `[z, y, x]`, centred at index
 # `D // 2` on every axis (odd and even `D` alike). A rotation is a `(3, 3)` matrix acting on
 # `xyz` column vectors; a batch is `(..., 3, 3)`. The projection of `V` under `R` is the
@@ -44,8 +44,8 @@
 # images, computed in the dtype of its inputs (float32 or float64) on their device: create
 # tensors with `device=volume.device, dtype=...`, never with `.cuda()`.
 #
-# **How this is graded.** Each part ends with a cell of *visible tests*; run them, or
-# `course check ps04_projection_layer.ipynb` in a terminal. When you submit, the grader
+# **How this is graded.** Each part ends with a cell of *visible tests*; run them, or press
+# **Validate** in the toolbar (see *Before you submit*). When you submit, the grader
 # runs your notebook in a sandbox (on a CPU, one thread, Triton in its interpreter) and
 # calls your functions on small random volumes ($D \le 16$) at random rotations — never
 # aligned with the axes, so that $R$ and $R^\mathsf{T}$, a volume and its mirror image,
@@ -794,6 +794,10 @@ print("Part G: visible tests passed")
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md_25", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Before you submit
 #
-# Restart the kernel and run all cells (*Kernel → Restart & Run All*), then run
-# `course check ps04_projection_layer.ipynb` in a terminal: it runs your notebook the way
-# the grader does and reports the visible tests.
+# Your notebook is `{launch_folder}/ps04_projection_layer/ps04_projection_layer.ipynb` in your home: the folder the book's
+# launch link made. Restart the kernel and run all cells (*Kernel → Restart Kernel and Run
+# All Cells…*), save, and press **Validate** in the notebook's toolbar: it runs your notebook
+# the way the grader does and reports the visible tests. Then open the **Assignments** tab
+# (*Nbgrader → Assignment List*): `ps04_projection_layer` is under *Downloaded assignments*; press **Submit**.
+# In a terminal the same is `cd ~/{launch_folder}`, then `course check ps04_projection_layer/ps04_projection_layer.ipynb`
+# and `course submit ps04_projection_layer`.
