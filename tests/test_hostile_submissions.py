@@ -249,6 +249,26 @@ entry("output_flood_on_stderr_fd", FULL)(
 )
 
 
+def with_markdown(base: Callable[[Path], Any], text: str) -> Builder:
+    """``base`` with a learner's markdown cell (copied into the feedback page as written)."""
+
+    def build(root: Path) -> Any:
+        nb = base(root)
+        nb.cells.insert(1, nbformat.v4.new_markdown_cell(text))
+        return nb
+
+    return build
+
+
+#: 3 MB of emphasis and links: nbconvert's markdown took 19 s for 0.55 MB, 10 min and 4 GiB
+#: for 11 MB here; the learner's feedback page is then a plain one with the grade.
+entry("markdown_render_bomb", FULL)(with_markdown(solved, "*a* [b](c) " * 280_000))
+#: 40 000 formulas (0.6 MB): the page renders, its MathJax typesetting goes over the budget.
+entry("markdown_math_bomb", FULL)(
+    with_markdown(solved, " ".join(f"$x_{{{i}}}^2 + y_{{{i}}}$" for i in range(40_000)))
+)
+
+
 def _many_cells(nb: Any, code: str, n: int) -> Any:
     for _ in range(n):
         nb = insert_cell(nb, "quat_rotate", code)
@@ -599,3 +619,40 @@ def test_batch_time_is_bounded(batch: tuple[Path, dict, float]) -> None:
     seconds = [o.seconds for o in outcomes.values()]
     assert wall <= sum(seconds) / WORKERS + max(seconds) + 60, (wall, sum(seconds))
     print(f"\nhostile batch: {len(outcomes)} submissions, {wall:.0f} s on {WORKERS} workers")
+
+
+#: The feedback's budget per page in the test (rendering, then typesetting).
+FEEDBACK_SECONDS, FEEDBACK_MB = 20.0, 512
+
+
+def test_feedback_of_hostile_kinds_is_bounded(batch: tuple[Path, dict, float]) -> None:
+    """``course feedback`` for the learners whose pages attack it: every one gets a page within
+    the budget — the render bomb a plain page with its grade, the math bomb its page with the
+    TeX left as text and a note — and the pages beside them are made as usual."""
+    from autograder.feedback.generate import LIMIT_NOTE as RENDER_NOTE
+    from autograder.feedback.generate import generate_feedback
+    from autograder.feedback.typeset import LIMIT_NOTE as TYPESET_NOTE
+
+    root, _, _ = batch
+    who = [
+        "correct",
+        "markdown_render_bomb",
+        "markdown_math_bomb",
+        "output_flood_many_cells",
+        "sympy_power_tower",
+    ]
+    t0 = time.monotonic()
+    files = generate_feedback(root, PS, FEEDBACK_SECONDS, FEEDBACK_MB, learners=who)
+    took = time.monotonic() - t0
+    pages = {f.parent.parent.name: f.read_text() for f in files}
+    assert sorted(pages) == sorted(who)
+    render = pages["markdown_render_bomb"]
+    assert RENDER_NOTE[1:] in render and "36 / 36" in render, render[:2000]
+    math = pages["markdown_math_bomb"]
+    assert TYPESET_NOTE in math and "<mjx-container" not in math
+    for name in ("correct", "output_flood_many_cells", "sympy_power_tower"):
+        assert RENDER_NOTE[1:] not in pages[name] and TYPESET_NOTE not in pages[name], name
+        assert pages[name].count("<mjx-container") > 10, name
+    assert len(pages["output_flood_many_cells"]) < 4 * 2**20
+    # each page: its render and its typesetting within the budget, plus node's and a fork's start
+    assert took < len(who) * 2 * (FEEDBACK_SECONDS + 10), took

@@ -40,7 +40,7 @@ from autograder.checks.evaluate import PartPlan
 from autograder.checks.parts import CheckResult, Mistake, PartResult
 from autograder.grading.failpoints import failpoint
 
-__all__ = ["LIMIT_NOTE", "EvaluationError", "EvaluationLimits", "evaluate_part"]
+__all__ = ["LIMIT_NOTE", "EvaluationError", "EvaluationLimits", "evaluate_part", "run_within"]
 
 LIMIT_NOTE = "your answer could not be evaluated within the limits"
 _MAX_LINE = 1000
@@ -125,7 +125,7 @@ def _over_limits(plan: PartPlan, note: str, why: str, limits: EvaluationLimits) 
     limits; failing that, the part is one failed check."""
     full = f"{note}; {LIMIT_NOTE}" if note else LIMIT_NOTE
     line = f"✗ {LIMIT_NOTE} ({why})"
-    payload, _ = _in_child(lambda: _plain(plan.no_answers(full)), limits)
+    payload, _ = run_within(lambda: _plain(plan.no_answers(full)), limits, "checks")
     if payload is not None and "ok" in payload:
         result = _rebuild(payload["ok"])
         for check in result.checks:
@@ -159,7 +159,7 @@ def _die_with_parent() -> None:
 
 
 def _child(
-    work: Callable[[], dict[str, Any]], limits: EvaluationLimits, fd: int, parent: int
+    work: Callable[[], Any], limits: EvaluationLimits, fd: int, parent: int, point: str
 ) -> None:
     """In the forked child: run ``work``, write its result to ``fd``, exit. Never returns."""
     code = 0
@@ -173,7 +173,8 @@ def _child(
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         space = _vm_size() + limits.memory
         resource.setrlimit(resource.RLIMIT_AS, (space, space))
-        failpoint("checks")
+        if point:
+            failpoint(point)
         try:
             payload: dict[str, Any] = {"ok": work()}
         except (MemoryError, RecursionError) as exc:
@@ -192,16 +193,18 @@ def _child(
         os._exit(code)
 
 
-def _in_child(
-    work: Callable[[], dict[str, Any]], limits: EvaluationLimits
+def run_within(
+    work: Callable[[], Any], limits: EvaluationLimits, point: str = ""
 ) -> tuple[dict[str, Any] | None, str]:
-    """Run ``work`` in a forked child within ``limits``: (its payload, "") or (None, why)."""
+    """Run ``work`` in a forked child within ``limits`` (see the module): ``({"ok": its
+    JSON-able result}, "")``, ``({"error": traceback}, "")`` when it raised, or ``(None, why)``
+    when it went over a limit. ``point``: a fail point the child passes (crash tests)."""
     read_fd, write_fd = os.pipe()
     parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child's coverage is not collected
         os.close(read_fd)
-        _child(work, limits, write_fd, parent)
+        _child(work, limits, write_fd, parent, point)
     os.close(write_fd)
     chunks: list[bytes] = []
     size = 0
@@ -260,7 +263,7 @@ def evaluate_part(
 ) -> PartResult:
     """``plan.evaluate(answers, note)``, run in a child within ``limits`` (see the module)."""
     limits = limits or EvaluationLimits()
-    payload, why = _in_child(lambda: _plain(plan.evaluate(answers, note)), limits)
+    payload, why = run_within(lambda: _plain(plan.evaluate(answers, note)), limits, "checks")
     if payload is None:
         return _over_limits(plan, note, why, limits)
     if "error" in payload:
