@@ -7,7 +7,12 @@ starts a real sandboxed kernel and attacks the budget from inside it.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -167,6 +172,91 @@ def test_cgroup_v2_groups_the_sandbox_and_cleans_up() -> None:
         enforcement.cache_clear()
         for group in sorted(root.glob("**/"), key=lambda p: -len(p.parts)):
             group.rmdir()
+
+
+#: Run as an unprivileged grader inside a delegated cgroup v2 (see the test below).
+DELEGATED_GRADER = """
+import json, os, sys
+from autograder.sandbox import SandboxConfig, SandboxedKernel
+config = SandboxConfig(slot=int(sys.argv[1]), slot_limits="cgroup-v2")
+plan = config.enforcement
+out = {"uid": os.getuid(), "memory": plan.memory, "layouts": [str(b) for l in plan.layouts
+       for _, b in l.bases], "own": open("/proc/self/cgroup").read().split("0::")[1].strip()}
+with SandboxedKernel(config) as kernel:
+    out["leaves"] = [str(p) for p in kernel.leaves]
+    res = kernel.execute("import os, time\\nif os.fork() == 0:\\n    time.sleep(600)\\nprint(os.getuid())", 60)
+    out["status"] = res.status
+    out["members"] = open(f"{kernel.leaves[0]}/cgroup.procs").read().split()
+    out["kernel"] = kernel.proc.pid
+out["left"] = [p for p in out["leaves"] if os.path.exists(p)]
+print("RESULT", json.dumps(out))
+"""
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or v2_mount() is None or shutil.which("setpriv") is None,
+    reason="needs root (to delegate), a cgroup v2 mount and setpriv",
+)
+def test_cgroup_v2_delegated_to_an_unprivileged_grader() -> None:
+    """What systemd's ``Delegate=yes`` gives a service, done by hand: root makes a cgroup v2
+    group, hands it (the folder, ``cgroup.procs``, ``cgroup.threads``,
+    ``cgroup.subtree_control``) to an unprivileged uid and starts that uid's grader in it. The
+    grader, not root, finds its own cgroup delegated, moves itself into a ``grader`` leaf (v2
+    lets only a group without processes hand controllers down), puts the sandbox's processes
+    in a leaf of the slot's group, and removes leaf and slot group at shutdown, killing what
+    the kernel forked. (No memory or pids controller can be enabled in v2 on this machine:
+    the limits themselves are written and exercised only where the host offers them.)"""
+    mount = v2_mount()
+    assert mount is not None
+    group = mount / f"course-delegated-{os.getpid()}"
+    group.mkdir()
+    uid = 64000 + os.getpid() % 1000
+    home = Path(tempfile.mkdtemp(prefix="course-delegated-"))
+    os.chown(home, uid, uid)
+    try:
+        for path in (
+            group,
+            *(group / f for f in ("cgroup.procs", "cgroup.threads", "cgroup.subtree_control")),
+        ):
+            os.chown(path, uid, uid)
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(home),
+            "TMPDIR": "/tmp",
+            "COURSE_KERNEL_ENV": str(SandboxConfig().kernel_env),
+            "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+        }
+        run = subprocess.run(
+            [
+                "sh",
+                "-c",
+                f"echo $$ > {group}/cgroup.procs && exec setpriv --reuid={uid} --regid={uid} "
+                f'--clear-groups "$0" -c "$1" 7',
+                sys.executable,
+                DELEGATED_GRADER,
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert "RESULT" in run.stdout, run.stdout[-2000:] + run.stderr[-3000:]
+        out = json.loads(run.stdout.split("RESULT", 1)[1])
+        assert out["uid"] == uid and out["own"] == f"/{group.name}/grader"
+        assert out["layouts"] == [str(group)]
+        (leaf,) = out["leaves"]
+        assert leaf.startswith(f"{group}/slot-7/sbx-")
+        assert out["status"] == "ok" and str(out["kernel"]) in out["members"]
+        assert len(out["members"]) >= 3  # bwrap, the kernel, its forked child (at least)
+        assert out["left"] == [] and not (group / "slot-7").exists()
+        for pid in out["members"]:
+            assert not Path(f"/proc/{pid}").exists() or _zombie(int(pid)), pid
+        if out["memory"] != "cgroup v2":
+            assert out["memory"] == "none"  # forced v2 without its controller: not enforced
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+        for sub in sorted(group.glob("**/"), key=lambda p: -len(p.parts)):
+            sub.rmdir()
 
 
 def _zombie(pid: int) -> bool:
