@@ -160,9 +160,17 @@ def test_cgroup_v2_groups_the_sandbox_and_cleans_up() -> None:
             members = (leaf / "cgroup.procs").read_text().split()
             assert kernel.proc is not None and str(kernel.proc.pid) in members
             assert len(members) >= 3  # bwrap, the kernel, its forked child (at least)
-            if "memory" in layout.controllers:
+            if "memory" in layout.controllers:  # a cgroup v2 host with its controllers
                 assert int((leaf.parent / "memory.max").read_text()) == config.memory
                 assert int((leaf.parent / "pids.max").read_text()) == config.pids
+                status, out = _run(kernel, FORK_HOGS)
+                assert "ENDED [9" in out or status == "died", out  # the slot's OOM killer
+                if status == "died":
+                    kernel.restart()
+                    (leaf,) = kernel.leaves
+                status, out = _run(kernel, FORK_BOMB)
+                assert status == "ok" and int(out.split("FORKED")[1].split()[0]) < config.pids
+                members = (leaf / "cgroup.procs").read_text().split()
             else:
                 assert plan.memory == "none" and "memory" in plan.weak
         assert not leaf.exists() and not leaf.parent.exists()
