@@ -157,7 +157,7 @@ def test_cgroup_v2_groups_the_sandbox_and_cleans_up() -> None:
                 kernel, "import os, time\nif os.fork() == 0:\n    time.sleep(600)\nprint('forked')"
             )
             assert status == "ok", out
-            members = (leaf / "cgroup.procs").read_text().split()
+            members = _started((leaf / "cgroup.procs").read_text().split())
             assert kernel.proc is not None and str(kernel.proc.pid) in members
             assert len(members) >= 3  # bwrap, the kernel, its forked child (at least)
             if "memory" in layout.controllers:  # a cgroup v2 host with its controllers
@@ -170,12 +170,12 @@ def test_cgroup_v2_groups_the_sandbox_and_cleans_up() -> None:
                     (leaf,) = kernel.leaves
                 status, out = _run(kernel, FORK_BOMB)
                 assert status == "ok" and int(out.split("FORKED")[1].split()[0]) < config.pids
-                members = (leaf / "cgroup.procs").read_text().split()
+                members = _started((leaf / "cgroup.procs").read_text().split())
             else:
                 assert plan.memory == "none" and "memory" in plan.weak
         assert not leaf.exists() and not leaf.parent.exists()
-        for pid in members:
-            assert not Path(f"/proc/{pid}").exists() or _zombie(int(pid)), pid
+        for pid, started in members.items():
+            assert not _still_running(pid, started), pid
     finally:
         enforcement.cache_clear()
         for group in sorted(root.glob("**/"), key=lambda p: -len(p.parts)):
@@ -194,7 +194,8 @@ with SandboxedKernel(config) as kernel:
     out["leaves"] = [str(p) for p in kernel.leaves]
     res = kernel.execute("import os, time\\nif os.fork() == 0:\\n    time.sleep(600)\\nprint(os.getuid())", 60)
     out["status"] = res.status
-    out["members"] = open(f"{kernel.leaves[0]}/cgroup.procs").read().split()
+    out["members"] = {p: open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[19]
+                      for p in open(f"{kernel.leaves[0]}/cgroup.procs").read().split()}
     out["kernel"] = kernel.proc.pid
 out["left"] = [p for p in out["leaves"] if os.path.exists(p)]
 print("RESULT", json.dumps(out))
@@ -257,8 +258,8 @@ def test_cgroup_v2_delegated_to_an_unprivileged_grader() -> None:
         assert out["status"] == "ok" and str(out["kernel"]) in out["members"]
         assert len(out["members"]) >= 3  # bwrap, the kernel, its forked child (at least)
         assert out["left"] == [] and not (group / "slot-7").exists()
-        for pid in out["members"]:
-            assert not Path(f"/proc/{pid}").exists() or _zombie(int(pid)), pid
+        for pid, started in out["members"].items():
+            assert not _still_running(pid, started), pid
         if out["memory"] != "cgroup v2":
             assert out["memory"] == "none"  # forced v2 without its controller: not enforced
     finally:
@@ -267,11 +268,26 @@ def test_cgroup_v2_delegated_to_an_unprivileged_grader() -> None:
             sub.rmdir()
 
 
-def _zombie(pid: int) -> bool:
+def _start_time(pid: str) -> str | None:
+    """``/proc/<pid>/stat``'s start time (field 22): with the pid, it names one process (pids
+    are reused, and soon: pid_max is 32768 here); None when there is no such process."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] == "Z"
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
     except (OSError, IndexError):
-        return True
+        return None
+
+
+def _started(pids: list[str]) -> dict[str, str | None]:
+    return {pid: _start_time(pid) for pid in pids}
+
+
+def _still_running(pid: str, started: str | None) -> bool:
+    """Whether the process that was ``pid`` (started at ``started``) lives on, not a zombie."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return fields[19] == started and fields[0] != "Z"
 
 
 # -- the supervisor -----------------------------------------------------------------------------
