@@ -9,9 +9,12 @@ and prints each batch's wall time, the slowest submissions and the verdict of ev
 kind, and the largest resident memory (``VmHWM``) of any grading process (the pool workers,
 which hold the gradebook and run the hidden checks, and this process) during each batch — not
 of the sandboxes or of the short-lived evaluation children, which are separate processes with
-their own limits. Also prints what ``course sandbox setup`` reports about the limits here.
+their own limits. Also prints what ``course sandbox setup`` reports about the limits here, and
+(unless ``--no-feedback``) the time ``course feedback`` takes for the batch with the hostile
+corpus, each page within the test's budget (20 s and 512 MiB to render, the same to typeset),
+with this process's peak memory during it (the render children excluded: they have the budget).
 
-    PYTHONPATH=. .venv/bin/python bench/bench_hostile.py [--workers 3] [--ordinary 12]
+    PYTHONPATH=. .venv/bin/python bench/bench_hostile.py [--workers 3] [--ordinary 12] [--no-feedback]
 """
 
 from __future__ import annotations
@@ -45,10 +48,12 @@ def _hwm(pid: int) -> int:
 
 
 class PeakMemory(threading.Thread):
-    """The largest VmHWM of this process and its direct children (the grading pool)."""
+    """The largest VmHWM of this process and (``children``) its direct children (the grading
+    pool)."""
 
-    def __init__(self) -> None:
+    def __init__(self, children: bool = True) -> None:
         super().__init__(daemon=True)
+        self.children = children
         self.peak: dict[int, int] = {}
         self.done = threading.Event()
 
@@ -59,6 +64,8 @@ class PeakMemory(threading.Thread):
                 kids = Path(f"/proc/{me}/task/{me}/children").read_text().split()
             except OSError:
                 kids = []
+            if not self.children:
+                kids = []
             for pid in [me, *map(int, kids)]:
                 self.peak[pid] = max(self.peak.get(pid, 0), _hwm(pid))
 
@@ -68,7 +75,7 @@ class PeakMemory(threading.Thread):
         return max(self.peak.values(), default=0)
 
 
-def run_batch(names: dict[str, object], workers: int) -> tuple[float, int, dict]:
+def run_batch(names: dict[str, object], workers: int) -> tuple[float, int, dict, Path]:
     root = make_course(Path(tempfile.mkdtemp(prefix="bench-hostile-")), corpus.PS, corpus.CONFIG)
     for name, build in names.items():
         content = build(root) if callable(build) else build
@@ -79,13 +86,14 @@ def run_batch(names: dict[str, object], workers: int) -> tuple[float, int, dict]
     t0 = time.monotonic()
     outcomes = grade(root, corpus.PS, workers=workers, **corpus.LIMITS)
     wall = time.monotonic() - t0
-    return wall, watch.stop(), outcomes
+    return wall, watch.stop(), outcomes, root
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=corpus.WORKERS)
     parser.add_argument("--ordinary", type=int, default=12)
+    parser.add_argument("--no-feedback", action="store_true", help="skip `course feedback`")
     args = parser.parse_args()
 
     print("limits of a grading slot here (course sandbox setup):")
@@ -96,8 +104,8 @@ def main() -> None:
         for i in range(args.ordinary)
     }
     hostile = {name: build for name, (build, _) in corpus.CORPUS.items()}
-    wall0, rss0, _ = run_batch(ordinary, args.workers)
-    wall1, rss1, outcomes = run_batch({**ordinary, **hostile}, args.workers)
+    wall0, rss0, _, _ = run_batch(ordinary, args.workers)
+    wall1, rss1, outcomes, root = run_batch({**ordinary, **hostile}, args.workers)
     print(f"\n{args.workers} grading processes, {os.cpu_count()} CPUs")
     print(
         f"ordinary batch: {len(ordinary)} submissions, {wall0:.0f} s, grader peak RSS {rss0 >> 20} MiB"
@@ -113,6 +121,25 @@ def main() -> None:
         ok = "yes" if not verify(o, expect) else f"NO: {verify(o, expect)[:1]}"
         notes = "; ".join(sorted({p.get("note", "") for p in o.parts.values()} - {""}))[:80]
         print(f"{name} | {o.status} | {score} | {o.seconds:.1f} | {ok} {notes}")
+    if not args.no_feedback:
+        from autograder.feedback.generate import LIMIT_NOTE as RENDER_NOTE
+        from autograder.feedback.generate import generate_feedback
+        from autograder.feedback.typeset import LIMIT_NOTE as TYPESET_NOTE
+
+        watch = PeakMemory(children=False)
+        watch.start()
+        t0 = time.monotonic()
+        files = generate_feedback(root, corpus.PS, corpus.FEEDBACK_SECONDS, corpus.FEEDBACK_MB)
+        took = time.monotonic() - t0
+        peak = watch.stop()
+        pages = {f.parent.parent.name: f.read_text() for f in files}
+        over = sorted(n for n, page in pages.items() if RENDER_NOTE[1:] in page)
+        untypeset = sorted(n for n, page in pages.items() if TYPESET_NOTE in page)
+        print(
+            f"\ncourse feedback with the hostile corpus: {len(pages)} pages, {took:.0f} s, "
+            f"this process's peak RSS {peak >> 20} MiB; not rendered within the limits: "
+            f"{over}; mathematics not typeset within the limits: {untypeset}"
+        )
 
 
 if __name__ == "__main__":

@@ -68,7 +68,9 @@ def generate_feedback(
     learners: list[str] | None = None,
 ) -> list[Path]:
     """nbgrader ``generate_feedback`` for every graded submission, mathematics typeset;
-    returns the HTML files (``MathUnavailable`` when node or MathJax is missing). Each
+    returns the HTML files (``MathUnavailable`` when node or MathJax is missing; a
+    ``RuntimeError`` naming the learners whose page nbgrader failed to make, once every other
+    page is made). Each
     learner's page is rendered within ``seconds`` and ``memory_mb`` (beyond this process's
     own), and its mathematics typeset within ``seconds`` and ``memory_mb`` (see the module).
     ``learners``: only theirs (default: every graded submission's)."""
@@ -99,6 +101,7 @@ def generate_feedback(
             "error": str(result.get("error", ""))[-4000:],
         }
 
+    failed: dict[str, str] = {}  # the grader's own failures: the others' pages are still made
     with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
         for i, learner in enumerate(graded, 1):
@@ -109,18 +112,21 @@ def generate_feedback(
                 _limit_page(course_root, assignment, learner, why)
                 continue
             if "error" in payload:
-                raise RuntimeError(f"feedback for {learner} failed:\n{payload['error']}")
-            result = payload["ok"]
-            if not result["success"]:
-                raise RuntimeError(
-                    f"feedback for {learner} failed:\n{result['log']}\n{result['error']}"
-                )
+                failed[learner] = payload["error"]
+            elif not payload["ok"]["success"]:
+                failed[learner] = f"{payload['ok']['log']}\n{payload['ok']['error']}"
     files = sorted(
         course_root / "feedback" / learner / assignment / f"{nb.name}"
         for learner in graded
         for nb in (course_root / "feedback" / learner / assignment).glob("*.html")
     )
     typeset_math(files, node_modules(course_root.parent), seconds, memory_mb)
+    if failed:
+        raise RuntimeError(
+            "feedback failed for "
+            + ", ".join(failed)
+            + "".join(f"\n--- {who}:\n{why[-2000:]}" for who, why in failed.items())
+        )
     return sorted(
         f
         for learner in graded
