@@ -21,6 +21,7 @@ import html
 import io
 import json
 import logging
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from autograder.grading.submissions import MARKER
 __all__ = ["LIMIT_NOTE", "MathUnavailable", "feedback_config", "generate_feedback"]
 
 LIMIT_NOTE = "your feedback page could not be rendered within the limits"
+_OVER = re.compile(r"\b(MemoryError|RecursionError)\b")
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -95,6 +97,9 @@ def generate_feedback(
             app = GenerateFeedback(coursedir=coursedir, parent=api)
             app.force = True
             result = capture_log(app)
+        over = _OVER.search(f"{result.get('error')}{result.get('log')}")
+        if not result.get("success") and over:  # nbgrader caught it: the budget's verdict
+            raise MemoryError if over.group(1) == "MemoryError" else RecursionError
         return {
             "success": bool(result.get("success")),
             "log": str(result.get("log", ""))[-4000:],
