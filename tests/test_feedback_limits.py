@@ -33,13 +33,14 @@ def _page(path: Path, formulas: int) -> Path:
 
 @pytest.mark.parametrize(
     ("seconds", "memory_mb", "why"),
-    [(2.0, 4096, "more than 2 s"), (600.0, 48, "more than 48 MiB of memory")],
+    [(12.0, 4096, "more than 12 s"), (600.0, 48, "more than 48 MiB of memory")],
 )
 def test_a_page_over_its_budget_keeps_its_tex_and_says_so(
     tmp_path: Path, seconds: float, memory_mb: int, why: str
 ) -> None:
     before = _page(tmp_path / "before.html", 3)
-    bomb = _page(tmp_path / "bomb.html", 40_000)  # 15 s and 730 MiB for half of it, measured
+    bomb = _page(tmp_path / "bomb.html", 40_000)  # 15 s and 730 MiB for half of it, measured;
+    # the small pages take under 1 s each, node's start included (a 12x margin for load)
     after = _page(tmp_path / "after.html", 2)
     tex = bomb.read_text()
     t0 = time.monotonic()
