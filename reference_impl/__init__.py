@@ -26,6 +26,8 @@ Modules by concept:
   Poisson–Gamma posterior (import it by name).
 * ``projection`` — projections of volumes, in real and Fourier space (PyTorch; import it by
   name, it is not re-exported here, so that the rotations never load torch).
+* ``pose_losses`` — losses on rotations, the 6D representation, handedness and symmetry
+  (problem set 8; PyTorch, differentiable; imported by name like ``projection``).
 
 The speed machinery, imported openly by the modules above:
 

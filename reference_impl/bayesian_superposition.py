@@ -38,8 +38,10 @@ Two structures ``X₁, X₂`` (N, 3) of N atoms (Å) are noisy copies of a laten
    X_{1,ij} \sim t_\nu(M_{ij},\, s_i), \qquad
    X_{2,ij} \sim t_\nu\bigl((R\,m_i + T)_j,\, s_i\bigr)  \quad\text{(eq. 13)},
 
-Student-t densities of ``ν`` degrees of freedom, location and scale ``s_i`` (one per atom:
-the diagonal of ``U``): with ``V = I`` and a diagonal ``U`` the matrix-normal likelihood of
+Student-t densities of ``ν`` degrees of freedom, location and scale ``s_i`` (one per atom,
+shared by its coordinates: a standard-deviation-like scale, the counterpart of ``√U_ii`` where
+the diagonal atom covariance ``U`` holds variances; ν applies to these two likelihood terms
+only): with ``V = I`` and a diagonal ``U`` the matrix-normal likelihood of
 THESEUS factorises over atoms and coordinates, and THESEUS-PP replaces each univariate normal
 by a Student-t (§II.G; ν = 1 in its code).
 In column-vector convention ``R m_i + T`` is what THESEUS-PP's code writes, with row vectors,
@@ -291,10 +293,10 @@ def flexible_pair(
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Two copies of a compact structure, the second with a flexible region: ``(X1, X2, R, t)``.
 
-    ``n`` atoms uniform in a ball of ``radius`` Å; the fraction ``flexible`` of them farthest
-    along a random direction swings, in the second copy only, by a hinge rotation of a random
-    angle in ``hinge`` (radians) about an axis through a point 4 Å inside the region; the second
-    copy is then rotated by a Haar-random ``R`` and translated by ``t`` (N(0, 10² I₃) Å);
+    ``n`` atoms uniform in a ball of ``radius`` Å; the fraction ``flexible`` of them (rounded to
+    a whole number of atoms; 0 gives a rigid pair) farthest along a random direction swings, in
+    the second copy only, by a hinge rotation of a random angle in ``hinge`` (radians) about an
+    axis through a point 4 Å inside the region; the second copy is then rotated by a Haar-random ``R`` and translated by ``t`` (N(0, 10² I₃) Å);
     both get Gaussian noise ``sigma`` Å. The rigid part obeys ``x₂ ≈ R x₁ + t``.
     """
     r = radius * rng.random(n) ** (1 / 3)
@@ -313,7 +315,7 @@ def flexible_pair(
     d = _unit(rng)
     k = round(flexible * n)
     idx = np.argsort(M @ d)[n - k :]
-    pivot = M[idx].mean(axis=0) - 4 * d
+    pivot = (M[idx].mean(axis=0) if k else np.zeros(3)) - 4 * d  # k = 0: nothing moves
     H = _rotation(np.cross(d, _unit(rng)), rng.uniform(*hinge) * rng.choice([-1.0, 1.0]))
     moved = M.copy()
     moved[idx] = (M[idx] - pivot) @ H.T + pivot

@@ -91,10 +91,11 @@ case "${1:-}" in
   test)
     setup
     shift
-    log "ruff format --check, ruff check, mypy"
+    log "ruff format --check, ruff check, mypy (the packages, then the problem sets)"
     "$VENV/bin/ruff" format --check .
     "$VENV/bin/ruff" check .
     "$VENV/bin/mypy"
+    "$VENV/bin/mypy" assignments/problem_sets
     log "pytest"
     # services the tests start themselves (PostgreSQL, chromium, bubblewrap) must be there
     export COURSE_REQUIRE_SERVICES=1

@@ -10,6 +10,8 @@ rigid motion of synthetic data for the MAP fit — which least squares misses.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import sympy
@@ -242,6 +244,18 @@ def test_map_starts_at_the_papers_initialisation_and_climbs() -> None:
     fitted = theseus_map(A, Y)
     assert fitted["log_joint"] > start["log_joint"] + 100
     assert np.degrees(angle_between(fitted["R"], np.eye(3))) < 30
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_no_flexible_region_is_a_rigid_pair(seed) -> None:
+    """``flexible=0`` moves no atom (and no NaN pivot, no warning): X2 = R X1 + t up to the noise."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        X1, X2, R, t = flexible_pair(np.random.default_rng(seed), flexible=0.0, sigma=0.0)
+    np.testing.assert_allclose(X2, X1 @ R.T + t, atol=1e-12)
+    X1, X2, R, t = flexible_pair(np.random.default_rng(seed), flexible=0.25, sigma=0.0)
+    moved = np.linalg.norm(X2 - (X1 @ R.T + t), axis=1) > 1e-9
+    assert moved.sum() == 12
 
 
 @settings(max_examples=8)

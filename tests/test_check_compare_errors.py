@@ -11,8 +11,7 @@ from __future__ import annotations
 import numpy as np
 from grading_support import REPO
 
-from autograder.checks import Case, FunctionCheck, ValueCheck, load_parts
-from autograder.harness import encode_value
+from autograder.checks import Case, FunctionCheck, ValueCheck, answer_of, load_parts
 
 
 def _raises(value, expected, case):
@@ -22,12 +21,12 @@ def _raises(value, expected, case):
 def test_a_comparison_that_raises_fails_the_case() -> None:
     check = FunctionCheck("f", lambda rng: [Case((1.0,)), Case((2.0,))], None, _raises)
     plan = check.plan(np.random.default_rng(0))
-    result = plan.evaluate([{"ok": True, "value": encode_value(1.0)}] * 2)
+    result = plan.evaluate([answer_of(1.0)] * 2)
     assert (result.passed, result.total) == (0, 2)
     assert "could not be checked (TypeError)" in result.lines[0]
 
     value = ValueCheck("ANSWER", 3, _raises).plan(np.random.default_rng(0))
-    result = value.evaluate([{"ok": True, "value": encode_value("three")}])
+    result = value.evaluate([answer_of("three")])
     assert result.passed == 0 and "could not be checked" in result.lines[0]
 
 
@@ -37,6 +36,6 @@ def test_a_ragged_answer_to_problem_set_1_is_graded() -> None:
     )
     (euler,) = [p for p in parts if p.grade_id == "test_euler"]
     plan = euler.checks[1].plan(np.random.default_rng(0))  # matrix_to_euler
-    ragged = {"ok": True, "value": encode_value([[1.0, 2.0], [3.0]])}
+    ragged = answer_of([[1.0, 2.0], [3.0]])
     result = plan.evaluate([ragged] * len(plan.requests))
     assert result.passed == 0 and result.total == len(plan.requests)

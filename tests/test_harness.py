@@ -177,10 +177,27 @@ def test_rebuild_refuses(tree: dict) -> None:
         rebuild_sympy(SympyTree(tree), SYMS)
 
 
-def test_rational_points_lie_on_the_sphere() -> None:
-    for pt in rational_points(["w", "x", "y", "z", "p"], unit=("w", "x", "y", "z")):
-        assert sum(pt[k] ** 2 for k in "wxyz") == 1
+@given(st.integers(2, 6), st.integers(0, 2**32 - 1))
+def test_rational_points_lie_on_the_sphere(k: int, seed: int) -> None:
+    unit = [f"u{i}" for i in range(k)]
+    points = rational_points([*unit, "p"], unit=unit, n=4, seed=seed)
+    assert len(points) == 4
+    for pt in points:
+        assert sum(pt[u] ** 2 for u in unit) == 1
         assert all(isinstance(v, sympy.Rational) for v in pt.values())
+    with pytest.raises(ValueError):
+        rational_points(["a", "b"], unit=["a"])
+
+
+def test_sympy_equal_on_the_two_sphere() -> None:
+    """A unit axis n (three names): forms equal only when |n| = 1 are accepted."""
+    t, n1, n2, n3 = sympy.symbols("t n1 n2 n3", real=True)
+    symbols = {"t": t, "n1": n1, "n2": n2, "n3": n3}
+    a = sympy.Matrix([[sympy.cos(t) * (1 - n3**2)]])
+    b = sympy.Matrix([[sympy.cos(t) * (n1**2 + n2**2)]])
+    case = Case(key=(0, 0))
+    assert sympy_equal(symbols, unit=("n1", "n2", "n3"))(tree_of(b), a, case) is None
+    assert sympy_equal(symbols)(tree_of(b), a, case) is not None
 
 
 def test_sympy_equal_uses_the_constraint() -> None:
@@ -197,6 +214,29 @@ def test_sympy_equal_uses_the_constraint() -> None:
     )
     assert "shape" in on_sphere(tree_of(sympy.Matrix([[1, 2]])), a, case)
     assert on_sphere(np.eye(1), a, case) == "did not return a SymPy expression"
+
+
+def test_sympy_equal_also_at_special_points() -> None:
+    """A form equal to the expected one on the sphere but 0/0 at the identity passes the random
+    points and fails at the identity when ``also_at`` names it, with the name in the reason; a
+    point where the answer is defined but different fails too."""
+    expected = sympy.Matrix([[2 * Y**2]])
+    dot = X**2 + Y**2 + Z**2
+    divided = tree_of(sympy.Matrix([[sympy.expand((1 - W**2 + dot) * Y**2) / dot]]))
+    unit = ("w", "x", "y", "z")
+    identity = {"the identity": [{"w": 1, "x": 0, "y": 0, "z": 0}]}
+    case = Case(key=(0, 0))
+    assert sympy_equal(SYMS, unit=unit)(divided, expected, case) is None
+    reason = sympy_equal(SYMS, unit=unit, also_at=identity)(divided, expected, case)
+    assert reason == "is undefined or wrong at the identity"
+    right = tree_of(expected)
+    assert sympy_equal(SYMS, unit=unit, also_at=identity)(right, expected, case) is None
+    shifted = tree_of(sympy.Matrix([[2 * Y**2 + 1 - W**2 - dot]]))  # equal on S³ only
+    origin = {"the origin": [{"w": 0, "x": 0, "y": 0, "z": 0}]}
+    assert sympy_equal(SYMS, unit=unit, also_at=identity)(shifted, expected, case) is None
+    assert sympy_equal(SYMS, unit=unit, also_at=origin)(shifted, expected, case) == (
+        "is undefined or wrong at the origin"
+    )
 
 
 def _answers(requests: list[dict], ns: dict) -> list[dict]:

@@ -25,6 +25,7 @@ def test_the_problem_sets_of_the_meeting_pages_are_here() -> None:
         "ps03_rotation_averaging",
         "ps04_projection_layer",
         "ps06_superposition",
+        "ps08_pose_losses",
     } <= set(PROBLEM_SETS)
 
 

@@ -51,6 +51,7 @@ EXPECTED_PROBLEM_SETS = {
     "ps04_projection_layer": [dt.date(2022, 3, 4), dt.date(2022, 3, 18), dt.date(2022, 3, 25)],
     "ps05_transforms_sampling": [dt.date(2022, 2, 11)],
     "ps06_superposition": [dt.date(2022, 3, 11), dt.date(2022, 4, 1)],
+    "ps08_pose_losses": [dt.date(2022, 3, 4), dt.date(2022, 3, 18), dt.date(2022, 3, 25)],
     "ps09_bayesian_denoising": [dt.date(2022, 1, 28)],
 }
 
@@ -210,6 +211,10 @@ def test_meeting_header_names_time_zone_guest_and_problem_sets(schedule: sch.Sch
     assert "**Time:** 9:00 PST (17:00 UTC); times are in America/Vancouver" in md
     assert "</book/problem-sets/ps02_so3_metrics>" in md
     assert "</book/problem-sets/ps03_rotation_averaging>" in md
+    for slug in ("2022-03-04-orientation-estimation", "2022-03-18-cryoai-1", "2022-03-25-cryoai-2"):
+        md = sch.meeting_header_markdown(schedule, schedule.meeting(slug))
+        assert "</book/problem-sets/ps04_projection_layer>" in md, slug
+        assert "</book/problem-sets/ps08_pose_losses>" in md, slug
     md = sch.meeting_header_markdown(schedule, schedule.meeting("2022-04-01-hanson"))
     assert "**Guest:** Andrew Hanson" in md and "9:00 PDT (16:00 UTC)" in md
     assert "</book/problem-sets/ps06_superposition>" in md

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,9 +29,9 @@ class Mutant:
     name: str
     cell: str
     code: str | Callable[[Mapping[str, str]], str]
-    loses: frozenset[str]
+    loses: AbstractSet[str]  # any set of grade ids; kept as a frozenset
     diagnoses: Mapping[str, str] = field(default_factory=dict)
-    zero: frozenset[str] = frozenset()
+    zero: AbstractSet[str] = frozenset()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "loses", frozenset(self.loses))

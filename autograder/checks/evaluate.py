@@ -4,6 +4,9 @@
 requests, numbered in one list; whoever has a kernel (the grader's ``SandboxedAutograde``, a
 test that runs a solution in a plain kernel) sends them and hands the answers — ``None`` for a
 request that got none — to ``PartPlan.evaluate``, which scores the part in the grader process.
+``check_in_namespace`` is that loop with this process as the kernel (for tests of a problem
+set's solution or reference, never for grading a learner); ``answer_of`` is the answer a kernel
+sends for a value, for tests that hand a check the answers of a chosen learner.
 """
 
 from __future__ import annotations
@@ -18,9 +21,16 @@ import numpy as np
 
 from autograder.checks.cases import part_seed
 from autograder.checks.parts import Part, PartResult, Plan, score_part
-from autograder.harness.in_kernel import run_requests
+from autograder.harness.in_kernel import encode_value, run_requests
 
-__all__ = ["PartPlan", "answer_in_namespace", "part_rng", "plan_part"]
+__all__ = [
+    "PartPlan",
+    "answer_in_namespace",
+    "answer_of",
+    "check_in_namespace",
+    "part_rng",
+    "plan_part",
+]
 
 
 def part_rng(
@@ -53,6 +63,10 @@ class PartPlan:
             offset += n
         return score_part(self.part, self.max_score, results, note)
 
+    def asks(self, index: int) -> set[str]:
+        """The learner's names (functions, classes, variables) the ``index``-th check asks for."""
+        return {str(r.get("fn", r.get("cls", r.get("name")))) for r in self.plans[index].requests}
+
     def no_answers(self, note: str) -> PartResult:
         """The part's result when its requests could not be sent (``note`` says why)."""
         return self.evaluate([None] * len(self.requests), note)
@@ -83,3 +97,19 @@ def answer_in_namespace(
     for ans in answers:
         by_id[ans["id"]] = ans
     return by_id
+
+
+def check_in_namespace(
+    part: Part, namespace: dict[str, Any], rng: np.random.Generator, max_score: float = 1.0
+) -> tuple[PartPlan, PartResult]:
+    """``part`` planned with ``rng``, answered in this process on ``namespace``
+    (``answer_in_namespace``) and evaluated: the plan (for ``PartPlan.asks``) and the result,
+    whose ``checks`` are in the order of ``part.checks``."""
+    plan = plan_part(part, max_score, rng)
+    return plan, plan.evaluate(answer_in_namespace(plan.requests, namespace))
+
+
+def answer_of(value: Any) -> dict[str, Any]:
+    """The answer a kernel sends when the learner's function returned ``value`` (encoded, and
+    through JSON as it travels)."""
+    return {"ok": True, "value": json.loads(json.dumps(encode_value(value)))}

@@ -10,7 +10,7 @@ Hidden failures are described by count and by a reason that holds no expected va
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,8 +18,9 @@ import numpy as np
 
 from autograder.checks.cases import Case
 from autograder.checks.compare import Compare, choice, compare_safely
-from autograder.checks.parts import CheckResult, Mistake
-from autograder.harness.in_kernel import DecodeError, decode_value, encode_value
+from autograder.checks.parts import CheckResult, Mistake, best_mistake
+from autograder.checks.requests import Call, ReadValue, to_wire
+from autograder.harness.in_kernel import DecodeError, decode_value
 
 __all__ = [
     "NO_ANSWER",
@@ -40,9 +41,10 @@ def _format(x: Any) -> str:
 class FunctionCheck:
     """Call ``function`` on ``cases(rng)`` in the kernel; compare with ``expected(*args)``.
 
-    ``mode`` is ``"call"`` (plain call) or another harness mode (``"vjp"``, ``"method"``) with
-    ``extra`` fields for the request. ``expected`` may be ``None`` when ``compare`` checks a
-    property of the answer instead (e.g. a round trip).
+    ``expected`` may be ``None`` when ``compare`` checks a property of the answer instead (e.g.
+    a round trip). A wrong answer is matched to a ``Mistake`` with the mistake's own comparison,
+    else ``diagnose``, else ``compare``. A case that needs more than one call, or a gradient, is
+    a ``ProbeCheck``'s.
     """
 
     function: str
@@ -53,27 +55,10 @@ class FunctionCheck:
     diagnose: Compare | None = None  # how a wrong answer is matched to a mistake (default: compare)
     weight: float = 1.0
     title: str = ""
-    mode: str = "call"
-    extra: Callable[[Case], Mapping[str, Any]] | None = None
 
     def plan(self, rng: np.random.Generator) -> _FunctionPlan:
         cases = list(self.cases(rng))
-        requests = []
-        for case in cases:
-            req: dict[str, Any] = {
-                "mode": self.mode,
-                "fn": self.function,
-                "args": [encode_value(a) for a in case.args],
-                "kwargs": {k: encode_value(v) for k, v in case.kwargs.items()},
-            }
-            if self.extra is not None:
-                req.update(
-                    {
-                        k: encode_value(v) if k == "cotangent" else v
-                        for k, v in self.extra(case).items()
-                    }
-                )
-            requests.append(req)
+        requests = [to_wire(Call(self.function, case.args, case.kwargs)) for case in cases]
         return _FunctionPlan(self, cases, requests)
 
 
@@ -111,7 +96,7 @@ class _FunctionPlan:
             else:
                 hidden_fail.append(reason)
         res.lines += hidden_failures(hidden_fail)
-        res.diagnosis = _diagnose(chk, values)
+        res.diagnosis = best_mistake(chk.mistakes, values, chk.diagnose or chk.compare)
         return res
 
 
@@ -159,25 +144,6 @@ def _safe_compare(compare: Compare, wire: Any, expected: Any, case: Case) -> str
     return compare_safely(compare, value, expected, case)
 
 
-def _diagnose(chk: FunctionCheck, wrong: list[tuple[Case, Any]]) -> Mistake | None:
-    """The known mistake that explains most of the wrong answers (at least half of them)."""
-    if not wrong or not chk.mistakes:
-        return None
-    best, best_n = None, 0
-    for mistake in chk.mistakes:
-        cmp = mistake.compare or chk.diagnose or chk.compare
-        n = 0
-        for case, value in wrong:
-            try:
-                if cmp(value, mistake.answer(*case.args, **case.kwargs), case) is None:
-                    n += 1
-            except Exception:
-                continue
-        if n > best_n:
-            best, best_n = mistake, n
-    return best if best_n * 2 >= len(wrong) else None
-
-
 @dataclass(frozen=True)
 class ValueCheck:
     """Read the learner's variable ``name`` and compare it with ``expected``."""
@@ -190,7 +156,7 @@ class ValueCheck:
     mistakes: Sequence[Mistake] = ()
 
     def plan(self, rng: np.random.Generator) -> _ValuePlan:
-        return _ValuePlan(self, [{"mode": "value", "name": self.name}])
+        return _ValuePlan(self, [to_wire(ReadValue(self.name))])
 
 
 @dataclass

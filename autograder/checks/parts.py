@@ -15,9 +15,19 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from autograder.checks.cases import Case
 from autograder.checks.compare import Compare
 
-__all__ = ["Check", "CheckResult", "Mistake", "Part", "PartResult", "Plan", "score_part"]
+__all__ = [
+    "Check",
+    "CheckResult",
+    "Mistake",
+    "Part",
+    "PartResult",
+    "Plan",
+    "best_mistake",
+    "score_part",
+]
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,32 @@ class Mistake:
     message: str
     answer: Callable[..., Any]
     compare: Compare | None = None
+
+
+def best_mistake(
+    mistakes: Sequence[Mistake], wrong: Sequence[tuple[Case, Any]], default: Compare | None = None
+) -> Mistake | None:
+    """The known mistake that explains most of the ``wrong`` answers — at least half of them —
+    or None. An answer ``(case, value)`` is explained by a mistake when its ``compare`` (or
+    ``default``) accepts ``value`` against ``mistake.answer(*case.args, **case.kwargs)``; a
+    mistake's answer or comparison that fails explains nothing."""
+    if not wrong or not mistakes:
+        return None
+    best, best_n = None, 0
+    for mistake in mistakes:
+        cmp = mistake.compare or default
+        if cmp is None:
+            raise ValueError(f"mistake {mistake.name!r} has no comparison")
+        n = 0
+        for case, value in wrong:
+            try:
+                if cmp(value, mistake.answer(*case.args, **case.kwargs), case) is None:
+                    n += 1
+            except Exception:
+                continue
+        if n > best_n:
+            best, best_n = mistake, n
+    return best if best_n * 2 >= len(wrong) else None
 
 
 @dataclass

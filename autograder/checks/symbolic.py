@@ -5,14 +5,16 @@ The learner's expression arrives as a tree and is rebuilt from an allow-list
 for polynomials (and rational functions) in the problem's symbols two different expressions
 agree at a random point of large height with negligible probability (Schwartz–Zippel), and
 rational arithmetic has no rounding. When an answer may use a constraint — a unit quaternion,
-``w² + x² + y² + z² = 1`` — the points are rational points *on* the 3-sphere (inverse
-stereographic projection of rational points of R³), so any form that is equal on the sphere is
-accepted. Floats in an answer are compared to 1e-9.
+``w² + x² + y² + z² = 1``, a unit axis ``n₁² + n₂² + n₃² = 1`` — the points are rational points
+*on* the sphere (inverse stereographic projection of rational points of Rᵏ⁻¹), so any form that
+is equal on the sphere is accepted. Values that are not rational (the sine of a rational angle)
+are compared to 1e-9. Where the answer must also hold at special points that random ones never
+hit (a form that is 0/0 at the identity rotation), ``also_at`` names them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,7 +31,11 @@ __all__ = ["rational_points", "sympy_equal"]
 def rational_points(
     names: Sequence[str], unit: Sequence[str] = (), n: int = 8, seed: int = 20220204
 ) -> list[dict[str, sympy.Rational]]:
-    """``n`` random rational assignments of ``names``; the 4 names in ``unit`` lie on S³."""
+    """``n`` random rational assignments of ``names``; the k ≥ 2 names in ``unit`` (e.g. the
+    4 components of a unit quaternion) lie on the unit sphere Sᵏ⁻¹: with t a rational point of
+    Rᵏ⁻¹ and s = |t|², they are ((s − 1)/(s + 1), 2t/(s + 1))."""
+    if len(unit) == 1:
+        raise ValueError("a unit sphere needs at least two coordinates")
     rng = np.random.default_rng(seed)
 
     def rat() -> sympy.Rational:
@@ -39,7 +45,7 @@ def rational_points(
     for _ in range(n):
         pt = {name: rat() for name in names if name not in unit}
         if unit:
-            t = [rat() for _ in range(3)]
+            t = [rat() for _ in range(len(unit) - 1)]
             s = sum(ti * ti for ti in t)
             coords = [(s - 1) / (s + 1)] + [2 * ti / (s + 1) for ti in t]
             pt.update(dict(zip(unit, coords, strict=True)))
@@ -59,14 +65,34 @@ def _is_zero(value: Any) -> bool:
         return False
 
 
-def sympy_equal(symbols: dict[str, sympy.Symbol], unit: Sequence[str] = (), n: int = 8) -> Compare:
+def _equal_at(diff: Any, point: Mapping[sympy.Symbol, Any]) -> bool:
+    """Whether ``diff`` (an expression or a matrix) is 0 at ``point``."""
+    if isinstance(diff, sympy.MatrixBase):
+        return all(_is_zero(e.xreplace(point)) for e in diff)
+    return _is_zero(diff.xreplace(point))
+
+
+def sympy_equal(
+    symbols: dict[str, sympy.Symbol],
+    unit: Sequence[str] = (),
+    n: int = 8,
+    also_at: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+) -> Compare:
     """Compare a SymPy answer with the expected expression or matrix.
 
     With ``case.key = (i, j)`` only that entry of a matrix is compared (so partial credit counts
-    entries); the learner's answer must still have the expected shape.
+    entries); the learner's answer must still have the expected shape. The answer must agree at
+    ``n`` random rational points (``rational_points``, the names in ``unit`` on the unit sphere)
+    and then at every point of ``also_at`` (a description such as ``"the identity"`` → points, as
+    ``{name: value}``); an answer that is undefined or different there "is undefined or wrong
+    at" that description.
     """
     points = rational_points(list(symbols), unit=unit, n=n)
     subs = [{symbols[k]: v for k, v in pt.items()} for pt in points]
+    special = [
+        (where, [{symbols[k]: sympy.sympify(v) for k, v in pt.items()} for pt in pts])
+        for where, pts in (also_at or {}).items()
+    ]
 
     def compare(value: Any, expected: Any, case: Case) -> str | None:
         if not isinstance(value, SympyTree):
@@ -87,14 +113,19 @@ def sympy_equal(symbols: dict[str, sympy.Symbol], unit: Sequence[str] = (), n: i
         diff = a - b
         for s in subs:
             try:
-                if isinstance(diff, sympy.MatrixBase):
-                    ok = all(_is_zero(e.xreplace(s)) for e in diff)
-                else:
-                    ok = _is_zero(diff.xreplace(s))
+                ok = _equal_at(diff, s)
             except (ZeroDivisionError, ValueError, TypeError, OverflowError):
                 return "could not be evaluated (division by zero?)"
             if not ok:
                 return "is not equal to the expected expression"
+        for where, pts in special:
+            for s in pts:
+                try:
+                    ok = _equal_at(diff, s)
+                except (ZeroDivisionError, ValueError, TypeError, OverflowError):
+                    ok = False
+                if not ok:
+                    return f"is undefined or wrong at {where}"
         return None
 
     return compare

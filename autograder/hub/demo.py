@@ -3,7 +3,7 @@
 Brings up the whole platform as root (``LocalPlatform``): an instructor and two learner accounts
 (passwords kept in the hub's state folder, so a rerun keeps them), the problem sets that
 ``book/schedule.yml`` makes due at ``COURSE_NOW`` (default: the week of 25 Feb 2022, so that
-three problem sets are out) released, validated and published to the learners' repository and
+several problem sets are out, from the meetings of 21 January to 25 February) released, validated and published to the learners' repository and
 nbgrader's exchange, the book built with its launch links pointing at this hub and served by it
 at ``/services/book/``, and the hub. Prints the addresses and the credentials.
 """

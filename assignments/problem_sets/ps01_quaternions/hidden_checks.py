@@ -8,12 +8,15 @@ import sympy
 
 from autograder.checks import (
     Case,
+    Elementwise,
     FunctionCheck,
     Mistake,
     Part,
     ValueCheck,
     allclose,
     choice,
+    close,
+    float32_variant,
     quat_close,
     sympy_equal,
 )
@@ -40,9 +43,7 @@ def singles(rng, make, n=14):
     """n single cases plus a batched one and a float32 one (which must stay float32)."""
     cases = [Case(args=make(rng)) for _ in range(n)]
     cases.append(Case(args=make(rng, 2, 3)))
-    cases.append(
-        Case(args=tuple(np.asarray(a, dtype=np.float32) for a in make(rng)), key="float32")
-    )
+    cases.append(float32_variant(Case(args=make(rng))))
     return cases
 
 
@@ -51,17 +52,8 @@ def roll_wxyz(q):
     return np.roll(q, 1, axis=-1)
 
 
-def close(rtol=1e-6, atol=1e-8):
-    """allclose, and float32 in → float32 out for the case keyed "float32"."""
-    plain = allclose(rtol, atol)
-    strict = allclose(1e-4, 1e-5, check_dtype=True)
-
-    def compare(value, expected, case):
-        if case.key == "float32":
-            return strict(value, np.asarray(expected, dtype=np.float32), case)
-        return plain(value, expected, case)
-
-    return compare
+#: The reference's values; float32 in → float32 out, to float32's precision.
+CLOSE = close(Elementwise(1e-6, 1e-8), Elementwise(1e-4, 1e-5))
 
 
 # -- A: Hamilton product -------------------------------------------------------------------------
@@ -87,7 +79,7 @@ PART_A = Part(
             "quat_multiply",
             product_cases,
             Q.quat_multiply,
-            close(),
+            CLOSE,
             mistakes=[
                 Mistake(
                     "swapped product order",
@@ -131,7 +123,7 @@ PART_B = Part(
                 ],
             ),
             Q.quat_conjugate,
-            close(),
+            CLOSE,
             mistakes=[
                 Mistake(
                     "negated scalar part",
@@ -144,7 +136,7 @@ PART_B = Part(
             "quat_inverse",
             one_quat_cases(nonunit),
             Q.quat_inverse,
-            close(),
+            CLOSE,
             mistakes=[
                 Mistake(
                     "missing normalisation",
@@ -157,7 +149,7 @@ PART_B = Part(
             "quat_normalize",
             one_quat_cases(nonunit),
             Q.quat_normalize,
-            close(),
+            CLOSE,
             mistakes=[
                 Mistake(
                     "divided by |q|²",
@@ -203,7 +195,7 @@ PART_C = Part(
             "quat_rotate",
             rotate_cases,
             Q.quat_rotate,
-            close(),
+            CLOSE,
             mistakes=[
                 Mistake(
                     "inverse (passive) rotation",
@@ -254,25 +246,23 @@ def matrix_cases(rng):
         ),
         Case((np.eye(3),), label="identity", visible=True),
         Case((Q.quat_to_matrix(unit(rng, 2, 3)),)),
-        Case((Q.quat_to_matrix(unit(rng)).astype(np.float32),), key="float32"),
+        float32_variant(Case((Q.quat_to_matrix(unit(rng)),))),
     ]
     return cases
 
 
 def w_nonnegative(atol=1e-8):
-    up_to_sign = quat_close(atol)
-    up_to_sign32 = quat_close(1e-5)  # float32 results carry float32 rounding
+    # float32 in → float32 out, with float32's rounding
+    up_to_sign = quat_close(atol, 1e-5, dtypes="float32")
 
     def compare(value, expected, case):
-        reason = (up_to_sign32 if case.key == "float32" else up_to_sign)(value, expected, case)
+        reason = up_to_sign(value, expected, case)
         if reason is not None:
             return reason
         arr = np.asarray(value)
         near_pi = np.abs(np.asarray(expected)[..., 0]) < 1e-6  # w = 0: both signs are right
         if np.any((arr[..., 0] < 0) & ~near_pi):
             return "returned a quaternion with w < 0"
-        if case.key == "float32" and arr.dtype != np.float32:
-            return f"returned {arr.dtype} for float32 input (keep the input's dtype)"
         return None
 
     return compare
@@ -295,7 +285,7 @@ PART_D = Part(
                 ],
             ),
             Q.quat_to_matrix,
-            close(),
+            CLOSE,
             weight=1.5,
             mistakes=[
                 Mistake(
@@ -404,7 +394,7 @@ PART_E = Part(
             "axis_angle_to_quat",
             axis_angle_cases,
             Q.axis_angle_to_quat,
-            close(),
+            CLOSE,
             mistakes=[
                 Mistake(
                     "degrees for radians",
@@ -511,7 +501,7 @@ PART_F = Part(
             "euler_to_matrix",
             euler_cases,
             lambda angles: E.euler_to_matrix(angles, "xyz"),
-            close(),
+            CLOSE,
             mistakes=[
                 Mistake(
                     "intrinsic vs extrinsic Euler angles",
@@ -567,7 +557,7 @@ PART_G = Part(
             "rotate_points",
             points_cases,
             lambda q, pts: pts @ Q.quat_to_matrix(q).T,
-            close(),
+            CLOSE,
             weight=1.5,
             mistakes=[
                 Mistake(

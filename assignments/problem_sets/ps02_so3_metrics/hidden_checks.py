@@ -10,9 +10,24 @@ outside [−π, π] for the ball of question 4.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from autograder.checks import Case, FunctionCheck, Mistake, Part, ValueCheck, allclose, choice
+from autograder.checks import (
+    Case,
+    Elementwise,
+    FunctionCheck,
+    Mistake,
+    Part,
+    ValueCheck,
+    allclose,
+    choice,
+    close,
+    float32_variant,
+    number_close,
+    reference64,
+)
 from reference_impl import quaternion as Q
 from reference_impl import so3
 
@@ -20,10 +35,6 @@ from reference_impl import so3
 
 TINY = (1e-9, 3e-9, 1e-10)  # float64 angles where arccos((tr R − 1)/2) is 0
 SQRT8 = 2 * np.sqrt(2)
-
-
-def tags(case: Case) -> tuple[str, ...]:
-    return case.key if isinstance(case.key, tuple) else ()
 
 
 def unit_vector(rng):
@@ -57,52 +68,39 @@ HALF_TURNS = {
 # -- comparisons ---------------------------------------------------------------------------------
 
 
-def close(rtol=1e-7, atol=1e-13, rtol32=2e-3, atol32=1e-6):
-    """allclose; cases tagged "float32" must return float32 (with float32 tolerances)."""
-    plain = allclose(rtol, atol)
-    strict = allclose(rtol32, atol32, check_dtype=True)
-
-    def compare(value, expected, case):
-        if "float32" in tags(case):
-            return strict(value, np.asarray(expected, dtype=np.float32), case)
-        return plain(value, expected, case)
-
-    return compare
+#: Float32 answers (cases tagged "float32", which must return float32): to float32's precision.
+F32 = Elementwise(2e-3, 1e-6)
 
 
-def vectors_close(rtol=1e-7, atol=1e-13, rtol32=2e-3, atol32=1e-6, either_sign_at_pi=False):
-    """Rotation vectors (..., 3) equal to ``rtol`` relative to their *length* — so that a 1e-9 rad
-    answer of 0 is wrong. With ``either_sign_at_pi``, ±w are both right where |w| = π."""
+@dataclass(frozen=True)
+class AlongLength:
+    """Rotation vectors (..., 3) within ``rtol`` of their *length* (plus ``atol``) — so that a
+    1e-9 rad answer of 0 is wrong. With ``either_sign_at_pi``, ±w are both right where
+    |w| = π."""
 
-    def compare(value, expected, case):
-        try:
-            arr = np.asarray(value)
-        except Exception:
-            return f"returned a {type(value).__name__}, not an array of numbers"
-        if value is None:
-            return "returned None (a missing `return`?)"
-        if arr.dtype.kind not in "fi":
-            return f"returned a {type(value).__name__}, not an array of numbers"
-        exp = np.asarray(expected, dtype=np.float64)
-        if arr.shape != exp.shape:
-            return f"returned shape {arr.shape} where {exp.shape} was expected"
-        f32 = "float32" in tags(case)
-        if f32 and arr.dtype != np.float32:
-            return f"returned {arr.dtype} for float32 input (keep the input's dtype)"
-        if not np.all(np.isfinite(arr)):
-            return "returned NaN or infinity"
-        rt, at = (rtol32, atol32) if f32 else (rtol, atol)
-        a = arr.astype(np.float64)
+    rtol: float
+    atol: float
+    either_sign_at_pi: bool = False
+
+    def problem(self, answer: np.ndarray, expected: np.ndarray) -> str | None:
+        a, exp = answer.astype(np.float64), expected.astype(np.float64)
         size = np.linalg.norm(exp, axis=-1)
         err = np.linalg.norm(a - exp, axis=-1)
-        if either_sign_at_pi:
+        if self.either_sign_at_pi:
             flipped = np.linalg.norm(a + exp, axis=-1)
             err = np.where(np.abs(size - np.pi) < 1e-6, np.minimum(err, flipped), err)
-        if np.all(err <= rt * size + at):
+        if np.all(err <= self.rtol * size + self.atol):
             return None
         return f"wrong values (largest error {float(err.max()):.3g} rad)"
 
-    return compare
+
+def vectors_close(rtol=1e-7, atol=1e-13, rtol32=2e-3, atol32=1e-6, either_sign_at_pi=False):
+    """Rotation vectors ``AlongLength``; cases tagged "float32" must return float32."""
+    return close(
+        AlongLength(rtol, atol, either_sign_at_pi),
+        AlongLength(rtol32, atol32, either_sign_at_pi),
+        kinds="fi",
+    )
 
 
 def matches_nan_or(base):
@@ -137,46 +135,15 @@ def lost_where(tag, base):
     the mistake's answer (the reference) elsewhere."""
 
     def compare(value, expected, case):
-        if tag in tags(case):
+        if tag in case.tags:
             return None if base(value, expected, case) is not None else "right"
         return base(value, expected, case)
 
     return compare
 
 
-def number(rtol=1e-6):
-    def compare(value, expected, case):
-        if value is None:
-            return "no answer given (still None)"
-        if isinstance(value, bool) or not isinstance(value, int | float | np.ndarray):
-            return f"a {type(value).__name__}, not a number"
-        arr = np.asarray(value)
-        if arr.shape != () or arr.dtype.kind not in "fi":
-            return "not a single number"
-        return (
-            None if np.isclose(float(arr), expected, rtol=rtol, atol=0) else "not the right value"
-        )
-
-    return compare
-
-
-def acos_like(atol64=5e-8, atol32=2e-3):
-    """Equal up to what ``arccos`` of a cosine near ±1 loses (for diagnosing that mistake)."""
-
-    def compare(value, expected, case):
-        atol = atol32 if "float32" in tags(case) else atol64
-        return allclose(1e-6, atol)(value, expected, case)
-
-    return compare
-
-
-def _expected32(fn):
-    """The reference on the exact (float64) values of float32 inputs."""
-
-    def expected(*args):
-        return fn(*(np.asarray(a, dtype=np.float64) for a in args))
-
-    return expected
+#: Equal up to what ``arccos`` of a cosine near ±1 loses (for diagnosing that mistake).
+ACOS_LIKE = close(Elementwise(1e-6, 5e-8), Elementwise(1e-6, 2e-3), dtypes="none")
 
 
 # -- A: hat and vee ------------------------------------------------------------------------------
@@ -186,7 +153,7 @@ def hat_cases(rng):
     visible = [Case((np.array([1.0, 2.0, 3.0]),), label="hat([1, 2, 3])", visible=True)]
     cases = [Case((rng.normal(size=3) * rng.uniform(0.1, 5),)) for _ in range(10)]
     cases.append(Case((rng.normal(size=(4, 2, 3)),)))
-    cases.append(Case((rng.normal(size=3).astype(np.float32),), key=("float32",)))
+    cases.append(float32_variant(Case((rng.normal(size=3),))))
     return visible + cases
 
 
@@ -196,14 +163,14 @@ def vee_cases(rng):
             (np.arange(9.0).reshape(3, 3),),
             label="vee of a matrix that is not skew",
             visible=True,
-            key=("nonskew",),
+            tags=("nonskew",),
         )
     ]
     cases = [Case((so3.hat(rng.normal(size=3)),)) for _ in range(8)]
-    cases += [Case((rng.normal(size=(3, 3)),), key=("nonskew",)) for _ in range(3)]
-    cases.append(Case((rotation(rng),), key=("nonskew",)))
+    cases += [Case((rng.normal(size=(3, 3)),), tags=("nonskew",)) for _ in range(3)]
+    cases.append(Case((rotation(rng),), tags=("nonskew",)))
     cases.append(Case((so3.hat(rng.normal(size=(5, 3))),)))
-    cases.append(Case((so3.hat(rng.normal(size=3)).astype(np.float32),), key=("float32",)))
+    cases.append(float32_variant(Case((so3.hat(rng.normal(size=3)),))))
     return visible + cases
 
 
@@ -220,7 +187,7 @@ PART_A = Part(
             "hat",
             hat_cases,
             so3.hat,
-            close(),
+            close(Elementwise(1e-7, 1e-13), F32),
             mistakes=[
                 Mistake(
                     "transposed hat",
@@ -234,7 +201,7 @@ PART_A = Part(
             "vee",
             vee_cases,
             so3.vee,
-            close(),
+            close(Elementwise(1e-7, 1e-13), F32),
             mistakes=[
                 Mistake(
                     "vee without the skew-symmetric part",
@@ -257,16 +224,16 @@ PART_A = Part(
 
 def exp_cases(rng):
     visible = [
-        Case((np.zeros(3),), label="exp(0) = I", visible=True, key=("zero",)),
+        Case((np.zeros(3),), label="exp(0) = I", visible=True, tags=("zero",)),
         Case((np.array([0.0, 0.0, np.pi / 2]),), label="+90° about z", visible=True),
     ]
     cases = [Case((rotvec(rng),)) for _ in range(9)]
     cases += [Case((np.pi * unit_vector(rng),), label="a half turn")]
-    cases += [Case((t * unit_vector(rng),), key=("tiny",)) for t in (1e-9, 1e-5)]
+    cases += [Case((t * unit_vector(rng),), tags=("tiny",)) for t in (1e-9, 1e-5)]
     batch = rotvec(rng, 2, 3)
     batch[1, 2] = 0.0  # the identity inside a batch
-    cases.append(Case((batch,), key=("zero",)))
-    cases.append(Case((rotvec(rng).astype(np.float32),), key=("float32",)))
+    cases.append(Case((batch,), tags=("zero",)))
+    cases.append(float32_variant(Case((rotvec(rng),))))
     return visible + cases
 
 
@@ -284,7 +251,7 @@ PART_B = Part(
             "so3_exp",
             exp_cases,
             so3.so3_exp,
-            close(1e-7, 1e-14),
+            close(Elementwise(1e-7, 1e-14), F32),
             mistakes=[
                 Mistake(
                     "division by zero at θ = 0",
@@ -317,20 +284,18 @@ PART_B = Part(
 def log_cases(rng):
     visible = [
         Case((np.eye(3),), label="log(I) = 0", visible=True),
-        Case((HALF_TURNS["x"],), label="π about x (diag(1, −1, −1))", visible=True, key=("pi",)),
+        Case((HALF_TURNS["x"],), label="π about x (diag(1, −1, −1))", visible=True, tags=("pi",)),
     ]
     cases = [Case((so3.so3_exp(rotvec(rng)),)) for _ in range(6)]
-    cases += [Case((HALF_TURNS[a],), label=f"π about {a}", key=("pi",)) for a in ("y", "z")] + [
-        Case((half_turn(unit_vector(rng)),), label="π about a general axis", key=("pi",))
+    cases += [Case((HALF_TURNS[a],), label=f"π about {a}", tags=("pi",)) for a in ("y", "z")] + [
+        Case((half_turn(unit_vector(rng)),), label="π about a general axis", tags=("pi",))
     ]
     cases += [Case((so3.so3_exp((np.pi - 1e-6) * unit_vector(rng)),), label="π − 1e-6")]
-    cases += [Case((so3.so3_exp(t * unit_vector(rng)),), key=("tiny",)) for t in TINY]
+    cases += [Case((so3.so3_exp(t * unit_vector(rng)),), tags=("tiny",)) for t in TINY]
     cases += [Case((so3.so3_exp(1e-6 * unit_vector(rng)),))]
     cases.append(Case((so3.so3_exp(rotvec(rng, 2, 3)),)))
-    cases.append(
-        Case((so3.so3_exp(1e-4 * unit_vector(rng)).astype(np.float32),), key=("float32", "tiny"))
-    )
-    cases.append(Case((so3.so3_exp(rotvec(rng)).astype(np.float32),), key=("float32",)))
+    cases.append(float32_variant(Case((so3.so3_exp(1e-4 * unit_vector(rng)),), tags=("tiny",))))
+    cases.append(float32_variant(Case((so3.so3_exp(rotvec(rng)),))))
     return visible + cases
 
 
@@ -350,7 +315,7 @@ PART_C = Part(
         FunctionCheck(
             "so3_log",
             log_cases,
-            _expected32(so3.so3_log),
+            reference64(so3.so3_log),
             vectors_close(either_sign_at_pi=True),
             weight=1.0,
             mistakes=[
@@ -390,10 +355,10 @@ def angle_cases(rng):
     ]
     cases = [Case((so3.so3_exp(rotvec(rng)),)) for _ in range(6)]
     cases += [Case((half_turn(unit_vector(rng)),), label="a half turn")]
-    cases += [Case((so3.so3_exp(t * unit_vector(rng)),), key=("tiny",)) for t in TINY[:2]]
+    cases += [Case((so3.so3_exp(t * unit_vector(rng)),), tags=("tiny",)) for t in TINY[:2]]
     cases.append(Case((so3.so3_exp(rotvec(rng, 4)),)))
     tiny32 = so3.so3_exp(1e-4 * np.stack([unit_vector(rng), unit_vector(rng)]))
-    cases.append(Case((tiny32.astype(np.float32),), key=("float32", "tiny")))
+    cases.append(float32_variant(Case((tiny32,), tags=("tiny",))))
     return visible + cases
 
 
@@ -415,11 +380,11 @@ def distance_cases(rng):
     cases = [Case(pair_at(rng, rng.uniform(0.05, np.pi))) for _ in range(6)]
     cases += [Case((rotation(rng), rotation(rng))) for _ in range(2)]
     cases += [Case(pair_at(rng, np.pi), label="half turn apart")]
-    cases += [Case(pair_at(rng, t), key=("tiny",)) for t in TINY]
+    cases += [Case(pair_at(rng, t), tags=("tiny",)) for t in TINY]
     cases.append(Case(pair_at(rng, rng.uniform(0.05, np.pi, size=(2, 3)), (2, 3))))
     cases.append(Case((rotation(rng, 5), rotation(rng))))  # broadcasting (5, 3, 3) with (3, 3)
     R1, R2 = pair_at(rng, np.full(2, 1e-4), (2,))
-    cases.append(Case((R1.astype(np.float32), R2.astype(np.float32)), key=("float32", "tiny")))
+    cases.append(float32_variant(Case((R1, R2), tags=("tiny",))))
     return visible + cases
 
 
@@ -445,14 +410,14 @@ PART_D = Part(
         FunctionCheck(
             "rotation_angle",
             angle_cases,
-            _expected32(so3.rotation_angle),
-            close(1e-7, 1e-14),
+            reference64(so3.rotation_angle),
+            close(Elementwise(1e-7, 1e-14), F32),
             mistakes=[
                 Mistake(
                     "acos of the trace losing precision",
                     ACOS_MESSAGE,
                     _acos_angle,
-                    compare=acos_like(),
+                    compare=ACOS_LIKE,
                 ),
                 Mistake(
                     "degrees for radians",
@@ -465,15 +430,15 @@ PART_D = Part(
         FunctionCheck(
             "geodesic_distance",
             distance_cases,
-            _expected32(so3.geodesic_distance),
-            close(1e-7, 1e-14),
+            reference64(so3.geodesic_distance),
+            close(Elementwise(1e-7, 1e-14), F32),
             weight=1.5,
             mistakes=[
                 Mistake(
                     "acos of the trace losing precision",
                     ACOS_MESSAGE,
                     _acos_distance,
-                    compare=acos_like(),
+                    compare=ACOS_LIKE,
                 ),
                 Mistake(
                     "degrees for radians",
@@ -502,7 +467,7 @@ def chordal_cases(rng):
     cases = [Case(pair_at(rng, rng.uniform(0.05, np.pi))) for _ in range(6)]
     cases.append(Case((rotation(rng, 2, 3), rotation(rng, 2, 3))))
     R1, R2 = pair_at(rng, rng.uniform(0.05, np.pi, size=2), (2,))
-    cases.append(Case((R1.astype(np.float32), R2.astype(np.float32)), key=("float32",)))
+    cases.append(float32_variant(Case((R1, R2))))
     return visible + cases
 
 
@@ -526,12 +491,12 @@ def quat_cases(rng):
     ]
     cases = [Case(quat_pair(rng, rng.uniform(0.05, np.pi))) for _ in range(6)]
     cases += [Case(quat_pair(rng, t, flip=True), label="nearly antipodal") for t in (1e-3, 0.2)]
-    cases += [Case(quat_pair(rng, t, flip=True), key=("tiny",)) for t in TINY[:2]]
+    cases += [Case(quat_pair(rng, t, flip=True), tags=("tiny",)) for t in TINY[:2]]
     cases.append(Case(quat_pair(rng, rng.uniform(0.05, np.pi, size=(2, 3)), (2, 3))))
     q1, q2 = quat_pair(rng, rng.uniform(0.05, np.pi, size=2), (2,))
-    cases.append(Case((q1.astype(np.float32), q2.astype(np.float32)), key=("float32",)))
+    cases.append(float32_variant(Case((q1, q2))))
     q1, q2 = quat_pair(rng, np.full(2, 1e-4), (2,), flip=True)
-    cases.append(Case((q1.astype(np.float32), q2.astype(np.float32)), key=("float32", "tiny")))
+    cases.append(float32_variant(Case((q1, q2), tags=("tiny",))))
     return visible + cases
 
 
@@ -556,8 +521,8 @@ PART_E = Part(
         FunctionCheck(
             "chordal_distance",
             chordal_cases,
-            _expected32(so3.chordal_distance),
-            close(1e-7, 1e-13),
+            reference64(so3.chordal_distance),
+            close(Elementwise(1e-7, 1e-13), F32),
             mistakes=[
                 Mistake(
                     "squared distance",
@@ -571,15 +536,15 @@ PART_E = Part(
         FunctionCheck(
             "quaternion_distance",
             quat_cases,
-            _expected32(so3.quaternion_distance),
-            close(1e-7, 1e-13),
+            reference64(so3.quaternion_distance),
+            close(Elementwise(1e-7, 1e-13), F32),
             mistakes=[
                 Mistake(
                     "d_quat without the min over ±",
                     "Your d_quat is ‖q1 − q2‖ alone: q and −q are the same rotation, so d_quat = "
                     "min(‖q1 − q2‖, ‖q1 + q2‖) — without the minimum two equal rotations can be 2 "
                     "apart.",
-                    _expected32(_no_min),
+                    reference64(_no_min),
                     compare=allclose(1e-6, 1e-9),
                 ),
             ],
@@ -587,8 +552,8 @@ PART_E = Part(
         FunctionCheck(
             "quat_geodesic_distance",
             quat_cases,
-            _expected32(so3.quat_geodesic_distance),
-            close(1e-7, 1e-14),
+            reference64(so3.quat_geodesic_distance),
+            close(Elementwise(1e-7, 1e-14), F32),
             weight=1.5,
             mistakes=[
                 Mistake(
@@ -596,14 +561,14 @@ PART_E = Part(
                     "Your angle exceeds π when q1·q2 < 0: q and −q are the same rotation, so align "
                     "the signs first (use the smaller of ‖q1 ∓ q2‖ in the numerator).",
                     _quat_angle_unaligned,
-                    compare=acos_like(),
+                    compare=ACOS_LIKE,
                 ),
                 Mistake(
                     "acos of the dot product losing precision",
                     "Your angle is 2·arccos|q1·q2|, which is exactly 0 below about 1e-8 rad "
                     "(1e-4 in float32): use 4·atan2(‖q1 − q2‖, ‖q1 + q2‖) for sign-aligned q1, q2.",
-                    _expected32(_quat_angle_acos),
-                    compare=acos_like(),
+                    reference64(_quat_angle_acos),
+                    compare=ACOS_LIKE,
                 ),
             ],
         ),
@@ -657,7 +622,7 @@ PART_F = Part(
             "table2_residuals",
             table2_cases,
             table2,
-            close(1e-9, 1e-12),
+            close(Elementwise(1e-9, 1e-12), F32),
             weight=2.0,
             mistakes=[
                 Mistake(
@@ -675,11 +640,11 @@ PART_F = Part(
                 ),
             ],
         ),
-        ValueCheck("D_CHORD_MAX", 2 * np.sqrt(2), number(), weight=0.5),
+        ValueCheck("D_CHORD_MAX", 2 * np.sqrt(2), number_close(), weight=0.5),
         ValueCheck(
             "D_QUAT_MAX",
             np.sqrt(2),
-            number(),
+            number_close(),
             weight=0.5,
             mistakes=[
                 Mistake(
@@ -704,7 +669,7 @@ def same_axis_cases(rng):
     cases = [Case((float(t),)) for t in rng.uniform(-4 * np.pi, 4 * np.pi, size=8)]
     cases += [Case((np.pi,)), Case((-2 * np.pi,))]
     cases.append(Case((rng.uniform(-10, 10, size=(3, 4)),)))
-    cases.append(Case((rng.uniform(-10, 10, size=5).astype(np.float32),), key=("float32",)))
+    cases.append(float32_variant(Case((rng.uniform(-10, 10, size=5),))))
     return visible + cases
 
 
@@ -725,13 +690,7 @@ def sweep_cases(rng):
     cases.append(Case((a5, np.linspace(0, np.pi / 2, 10)), label="the meeting's sweep"))
     cases.append(Case((rng.uniform(0.05, np.pi, size=(3, 1)), rng.uniform(0, np.pi, size=4))))
     cases.append(
-        Case(
-            (
-                np.array(rng.uniform(0.05, np.pi), dtype=np.float32),
-                rng.uniform(0, np.pi, size=3).astype(np.float32),
-            ),
-            key=("float32",),
-        )
+        float32_variant(Case((np.array(rng.uniform(0.05, np.pi)), rng.uniform(0, np.pi, size=3))))
     )
     return visible + cases
 
@@ -758,7 +717,7 @@ PART_G = Part(
             "same_axis_distance",
             same_axis_cases,
             _same_axis_numeric,
-            close(1e-7, 1e-12, 1e-4, 1e-5),
+            close(Elementwise(1e-7, 1e-12), Elementwise(1e-4, 1e-5)),
             mistakes=[
                 Mistake(
                     "distance above π",
@@ -779,7 +738,7 @@ PART_G = Part(
             "sweep_distance",
             sweep_cases,
             _sweep_numeric,
-            close(1e-7, 1e-12, 1e-4, 1e-5),
+            close(Elementwise(1e-7, 1e-12), Elementwise(1e-4, 1e-5)),
             weight=1.5,
             mistakes=[
                 Mistake(

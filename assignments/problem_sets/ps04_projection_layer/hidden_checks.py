@@ -25,10 +25,9 @@ batches whose sample count is not a multiple of the Triton block.
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import math
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from itertools import product
 from typing import Any
 
@@ -37,161 +36,41 @@ import torch
 import torch.nn.functional as F
 
 from autograder.checks import (
+    FLOAT32,
+    Call,
     Case,
-    CheckResult,
     FunctionCheck,
+    MethodCall,
     Mistake,
+    OfLargest,
+    OneThread,
     Part,
-    decode_answers,
-    hidden_failures,
+    Probe,
+    ProbeCheck,
+    Vjp,
+    VjpAnswer,
+    answer_array,
+    any_of,
+    as_array,
+    as_numpy,
+    close,
+    float32_variant,
+    reference64,
+    to_double,
+    vjp_answer,
 )
-from autograder.harness import encode_value
 from reference_impl import projection as P
 from reference_impl.quaternion import quat_to_matrix
 
-# -- a check whose cases need several requests -------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Probe:
-    """One case of a ``ProbeCheck``: its requests, and the ``case`` the mistakes are computed
-    from (and which the judge reads: arguments, cotangent, tags)."""
-
-    case: Case
-    requests: list[dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class ProbeCheck:
-    """Each probe sends one or more requests (``vjp`` and ``call`` for a finite difference, a
-    ``method`` call on a module…); ``judge(values, probe)`` decides from the decoded answers,
-    here: None when right, else a reason without expected values. A mistake matches a wrong
-    probe when ``mistake.compare(values, mistake.answer(*case.args, **case.kwargs), case)`` is
-    None."""
-
-    title: str
-    probes: Callable[[np.random.Generator], Sequence[Probe]]
-    judge: Callable[[list[Any], Probe], str | None]
-    mistakes: Sequence[Mistake] = ()
-    weight: float = 1.0
-
-    def plan(self, rng: np.random.Generator) -> _ProbePlan:
-        probes = list(self.probes(rng))
-        return _ProbePlan(self, probes, [r for p in probes for r in p.requests])
-
-
-@dataclass
-class _ProbePlan:
-    check: ProbeCheck
-    probes: list[Probe]
-    requests: list[dict[str, Any]]
-
-    def evaluate(self, answers: Sequence[dict[str, Any] | None]) -> CheckResult:
-        chk = self.check
-        res = CheckResult(chk.title, 0, len(self.probes), chk.weight)
-        failed: list[str] = []
-        wrong: list[tuple[Probe, list[Any]]] = []
-        offset = 0
-        for probe in self.probes:
-            values, reason = decode_answers(answers[offset : offset + len(probe.requests)])
-            offset += len(probe.requests)
-            if reason is None:
-                try:
-                    reason = chk.judge(values, probe)
-                except Exception as exc:  # an answer of the wrong shape or type
-                    reason = f"returned something that could not be checked ({type(exc).__name__})"
-                if reason is not None:
-                    wrong.append((probe, values))
-            if reason is None:
-                res.passed += 1
-            else:
-                failed.append(reason)
-        res.lines += hidden_failures(failed)
-        res.diagnosis = _diagnose(chk.mistakes, wrong)
-        return res
-
-
-def _diagnose(mistakes: Sequence[Mistake], wrong: list[tuple[Probe, list[Any]]]) -> Mistake | None:
-    """The mistake that explains most wrong probes (at least half of them)."""
-    best, best_n = None, 0
-    for mistake in mistakes:
-        assert mistake.compare is not None
-        n = 0
-        for probe, values in wrong:
-            try:
-                answer = mistake.answer(*probe.case.args, **probe.case.kwargs)
-                if mistake.compare(values, answer, probe.case) is None:
-                    n += 1
-            except Exception:
-                continue
-        if n > best_n:
-            best, best_n = mistake, n
-    return best if wrong and best_n * 2 >= len(wrong) else None
-
-
-def request(fn: str, *args: Any, mode: str = "call", **fields: Any) -> dict[str, Any]:
-    """A wire request: ``fn`` called on ``args`` (``kwargs`` in ``fields`` are encoded)."""
-    kwargs = fields.pop("kwargs", {})
-    req = {
-        "mode": mode,
-        "fn": fn,
-        "args": [encode_value(a) for a in args],
-        "kwargs": {k: encode_value(v) for k, v in kwargs.items()},
-    }
-    for key, value in fields.items():
-        req[key] = encode_value(value) if key == "cotangent" else value
-    return req
-
-
-@contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """torch on one thread while a check plans and judges: its reference computations are tiny,
-    and on a loaded machine (parallel grading workers) a multi-threaded pool that waits for busy
-    cores makes them a hundred times slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
-@dataclass(frozen=True)
-class OneThread:
-    """A check (``FunctionCheck``, ``ProbeCheck``) planned and evaluated under ``one_thread``."""
-
-    check: Any
-
-    @property
-    def weight(self) -> float:
-        return float(self.check.weight)
-
-    def plan(self, rng: np.random.Generator) -> _OneThreadPlan:
-        with one_thread():
-            return _OneThreadPlan(self.check.plan(rng))
-
-
-class _OneThreadPlan:
-    def __init__(self, plan: Any) -> None:
-        self.plan = plan
-        self.requests: list[dict[str, Any]] = plan.requests
-
-    def evaluate(self, answers: Sequence[dict[str, Any] | None]) -> CheckResult:
-        with one_thread():
-            return self.plan.evaluate(answers)
-
 
 def part(grade_id: str, title: str, checks: Sequence[Any]) -> Part:
+    """A part whose checks plan and judge with torch on one thread (``OneThread``)."""
     return Part(grade_id, title, [OneThread(c) for c in checks])
 
 
 # -- inputs ---------------------------------------------------------------------------------------
 
 F64, C128 = torch.float64, torch.complex128
-
-
-def tags(case: Case) -> tuple[str, ...]:
-    return tuple(t for t in case.key if isinstance(t, str)) if isinstance(case.key, tuple) else ()
 
 
 def rotations(rng: np.random.Generator, *shape: int) -> torch.Tensor:
@@ -225,127 +104,27 @@ def complex_normal(rng: np.random.Generator, *shape: int) -> torch.Tensor:
     return torch.tensor(rng.normal(size=shape) + 1j * rng.normal(size=shape), dtype=C128)
 
 
-def single(case: Case) -> Case:
-    """The float32 (complex64) version of a case, tagged "float32"."""
-
-    def down(x: Any) -> Any:
-        if isinstance(x, torch.Tensor):
-            return x.to(torch.complex64 if x.is_complex() else torch.float32)
-        return x
-
-    return Case(
-        tuple(down(a) for a in case.args),
-        {k: down(v) for k, v in case.kwargs.items()},
-        label=case.label,
-        key=(*tags(case), "float32"),
-    )
-
-
-def _up(x: Any) -> Any:
-    if isinstance(x, torch.Tensor):
-        return x.to(C128 if x.is_complex() else F64)
-    return x
-
-
-def reference64(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn`` on float64 (complex128) copies of the tensor arguments: the truth for float32."""
-
-    def expected(*args: Any, **kwargs: Any) -> Any:
-        with torch.no_grad():
-            out = fn(*(_up(a) for a in args), **{k: _up(v) for k, v in kwargs.items()})
-        return as_numpy(out) if isinstance(out, torch.Tensor) else out
-
-    return expected
-
-
-def as_numpy(x: Any) -> np.ndarray:
-    if isinstance(x, torch.Tensor):
-        return x.detach().cpu().resolve_conj().numpy()
-    return np.asarray(x)
-
-
 # -- comparisons ----------------------------------------------------------------------------------
 
-
-def _numbers(value: Any) -> tuple[np.ndarray | None, str | None]:
-    if value is None:
-        return None, "returned None (a missing `return`?)"
-    try:
-        arr = np.asarray(value)
-    except Exception:
-        return None, f"returned a {type(value).__name__}, not a tensor"
-    if arr.dtype.kind not in "fc":
-        return None, f"returned a {type(value).__name__} of {arr.dtype}, not a float tensor"
-    return arr, None
-
-
-def _dtype_problem(arr: np.ndarray, exp: np.ndarray, single_precision: bool) -> str | None:
-    if exp.dtype.kind == "c" and arr.dtype.kind != "c":
-        return "returned real values where complex ones were expected"
-    if exp.dtype.kind == "f" and arr.dtype.kind == "c":
-        return "returned complex values where real ones were expected"
-    want = {("f", True): "float32", ("f", False): "float64"}
-    want |= {("c", True): "complex64", ("c", False): "complex128"}
-    name = want[(exp.dtype.kind, single_precision)]
-    if arr.dtype != np.dtype(name):
-        source = "float32" if single_precision else "float64"
-        return f"returned {arr.dtype} for {source} input (keep the input's dtype)"
-    return None
-
-
-def close(tol64: float = 1e-9, tol32: float = 2e-4, dtypes: bool = True) -> Callable[..., Any]:
-    """Same shape (and dtype, with ``dtypes``) and ``max |a − b| ≤ tol · max(1, max |b|)``."""
-
-    def compare(value: Any, expected: Any, case: Case) -> str | None:
-        arr, problem = _numbers(value)
-        if problem or arr is None:
-            return problem
-        exp = as_numpy(expected)
-        if arr.shape != exp.shape:
-            return f"returned shape {arr.shape} where {exp.shape} was expected"
-        f32 = "float32" in tags(case)
-        if dtypes:
-            problem = _dtype_problem(arr, exp, f32)
-            if problem:
-                return problem
-        if not np.all(np.isfinite(arr)):
-            return "returned NaN or infinity"
-        scale = max(1.0, float(np.abs(exp).max(initial=0.0)))
-        diff = float(np.abs(arr.astype(np.complex128) - exp).max(initial=0.0))
-        if diff <= (tol32 if f32 else tol64) * scale:
-            return None
-        return (
-            f"wrong values (largest difference {diff:.3g}, {diff / scale:.2g} of the largest value)"
-        )
-
-    return compare
-
-
-def any_close(tol: float = 1e-7) -> Callable[..., Any]:
-    """For a mistake with several forms: the answer is close to one of the candidates."""
-    base = close(tol, 1e-3, dtypes=False)
-
-    def compare(value: Any, candidates: Any, case: Case) -> str | None:
-        for c in candidates:
-            if base(value, c, case) is None:
-                return None
-        return "no"
-
-    return compare
+#: Answers are float (complex) tensors; values to rounding in float64, to 2·10⁻⁴ of the largest
+#: value in float32, in the input's dtype (float64 in, float64 out).
+CLOSE = close(OfLargest(1e-9), OfLargest(2e-4), dtypes="all", kinds="fc")
+#: For matching a mistake's answer: looser, dtype still checked.
+DIAGNOSE = close(OfLargest(1e-7), OfLargest(1e-3), dtypes="all", kinds="fc")
+#: For matching a mistake's answer whatever its dtype.
+NEAR = close(OfLargest(1e-7), OfLargest(1e-3), dtypes="none", kinds="fc")
+#: For a mistake with several forms: the answer is ``NEAR`` one of them.
+ANY_FORM = any_of(NEAR)
 
 
 def relative_l2(bound: float) -> Callable[..., Any]:
     """Images within ``bound`` (relative L2 error) of the exact projections."""
 
     def compare(value: Any, expected: Any, case: Case) -> str | None:
-        arr, problem = _numbers(value)
-        if problem or arr is None:
-            return problem
-        exp = as_numpy(expected)
-        if arr.shape != exp.shape:
-            return f"returned shape {arr.shape} where {exp.shape} was expected"
-        if not np.all(np.isfinite(arr)):
-            return "returned NaN or infinity"
+        arrays = answer_array(value, expected, case, dtypes="none", kinds="fc")
+        if isinstance(arrays, str):
+            return arrays
+        arr, exp = arrays
         error = float(np.linalg.norm(arr - exp) / np.linalg.norm(exp))
         if error <= bound:
             return None
@@ -376,7 +155,7 @@ def fourier_volume_variant(
     and ifftshift swapped before and/or after the transform), ``offset(N, D)`` (the padding
     before), ``sinc_grid`` "D" (sinc² of the unpadded grid), ``nyquist`` (planes kept),
     ``conj`` (the exponent's sign)."""
-    v = _up(volume)
+    v = to_double(volume)
     D = v.shape[0]
     N = max(D, round(pad * D))
     if sinc2:
@@ -409,11 +188,11 @@ def project_variant(
     (``volume_error``, see ``fourier_volume_variant``), ``image_shift`` "pre"/"post"/"both"
     (the shifts of the inverse transform swapped), ``crop(N, D)`` (the window's start),
     ``slice_nyquist`` (the slices' Nyquist row and column kept)."""
-    v = _up(volume)
+    v = to_double(volume)
     D = v.shape[0]
     N = max(D, round(pad * D))
     ft = fourier_volume_variant(v, pad, sinc2, **volume_error)
-    slices = P.extract_central_slices(ft, _up(rotations))
+    slices = P.extract_central_slices(ft, to_double(rotations))
     if N % 2 == 0 and not slice_nyquist:
         slices = slices.clone()
         slices[..., 0, :], slices[..., :, N // 2] = 0, 0
@@ -435,9 +214,9 @@ def _high(N: int, D: int) -> int:
 def sample_variant(volume_ft: torch.Tensor, R: torch.Tensor, friedel: str = "conj") -> torch.Tensor:
     """Extraction (float64, autograd-friendly) with the Friedel half read as ``friedel``:
     "conj" (right), "plain" (read at −q, not conjugated) or "zero" (not read at all)."""
-    V = _up(volume_ft)
+    V = to_double(volume_ft)
     batch = R.shape[:-2]
-    Rb = _up(R).reshape(-1, 3, 3)
+    Rb = to_double(R).reshape(-1, 3, 3)
     N = V.shape[0]
     ky = torch.arange(N, dtype=F64) - N // 2
     kx = torch.arange(N // 2 + 1, dtype=F64)
@@ -470,7 +249,7 @@ def insert_variant(slices_ft: torch.Tensor, R: torch.Tensor, D: int, friedel: st
     """The adjoint of ``sample_variant`` (by autograd): insertion with the same error."""
     V = torch.zeros(D, D, D // 2 + 1, dtype=C128, requires_grad=True)
     S = sample_variant(V, R, friedel)
-    loss = (S.conj() * _up(slices_ft)).real.sum()
+    loss = (S.conj() * to_double(slices_ft)).real.sum()
     (g,) = torch.autograd.grad(loss, V)
     return g
 
@@ -479,13 +258,13 @@ def reference_vjp(
     fn: Callable[..., torch.Tensor], args: Sequence[Any], wrt: Sequence[int], cotangent: Any
 ) -> tuple[torch.Tensor, list[torch.Tensor | None]]:
     """The reference's output and gradients of ``Re⟨cotangent, output⟩``, in float64."""
-    inputs = [_up(a) for a in args]
+    inputs = [to_double(a) for a in args]
     for i in wrt:
         inputs[i] = inputs[i].detach().clone().requires_grad_(True)
     out = fn(*inputs)
     if not wrt:
         return out.detach(), []
-    cot = _up(torch.as_tensor(cotangent))
+    cot = to_double(torch.as_tensor(cotangent))
     loss = (out.conj() * cot).real.sum() if out.is_complex() else (out * cot).sum()
     grads = torch.autograd.grad(loss, [inputs[i] for i in wrt], allow_unused=True)
     return out.detach(), list(grads)
@@ -499,13 +278,6 @@ def classic(volume: torch.Tensor, rotations: torch.Tensor, pad: float = 2.0, *, 
 # -- shared judges --------------------------------------------------------------------------------
 
 
-def _vjp_value(values: list[Any]) -> dict[str, Any]:
-    value = values[0]
-    if not isinstance(value, dict) or not {"out", "grads", "device", "dtype"} <= set(value):
-        raise TypeError("not a vjp answer")
-    return value
-
-
 def contract_judge(
     fn: Callable[..., torch.Tensor],
     wrt: Sequence[int],
@@ -514,24 +286,24 @@ def contract_judge(
 ) -> Callable[[list[Any], Probe], str | None]:
     """A ``vjp`` answer: on the CPU like its inputs, in their dtype, right values, and the
     gradients for the arguments ``wrt`` right (float64: ``tol64``; float32: 2·10⁻⁴ / 10⁻³)."""
-    values_close = close(tol64, 2e-4)
+    values_close = close(OfLargest(tol64), OfLargest(2e-4), dtypes="all", kinds="fc")
 
     def judge(values: list[Any], probe: Probe) -> str | None:
-        value = _vjp_value(values)
+        value = vjp_answer(values[0])
         case = probe.case
-        if value["device"] != "cpu":
-            return f"returned a tensor on {value['device']!r} for inputs on the CPU (a hard-coded device?)"
-        out, grads = reference_vjp(fn, case.args, wrt, case.key[-1])
-        f32 = "float32" in tags(case)
+        if value.device != "cpu":
+            return f"returned a tensor on {value.device!r} for inputs on the CPU (a hard-coded device?)"
+        out, grads = reference_vjp(fn, case.args, wrt, case.key)
+        f32 = FLOAT32 in case.tags
         want = str(
             out.dtype if not f32 else (torch.complex64 if out.is_complex() else torch.float32)
         )
-        if value["dtype"] != want:
-            return f"returned {value['dtype']} where {want} was expected (keep the input's dtype)"
-        problem = values_close(value["out"], out, case)
+        if value.dtype != want:
+            return f"returned {value.dtype} where {want} was expected (keep the input's dtype)"
+        problem = values_close(value.out, out, case)
         if problem:
             return problem
-        for i, (mine, ref) in enumerate(zip(value["grads"], grads, strict=True)):
+        for i, (mine, ref) in enumerate(zip(value.grads, grads, strict=True)):
             if mine is None:
                 return f"gives no gradient for `{names[wrt[i]]}` (is it differentiable?)"
             problem = gradient_close(mine, ref, case)
@@ -542,48 +314,45 @@ def contract_judge(
     return judge
 
 
-def vjp_probe(fn: str, args: Sequence[Any], wrt: Sequence[int], cotangent: torch.Tensor, *tag: str):
-    case = Case(tuple(args), key=(*tag, cotangent))
-    return Probe(case, [request(fn, *args, mode="vjp", wrt=list(wrt), cotangent=cotangent)])
+def vjp_probe(fn: str, case: Case, wrt: Sequence[int], cotangent: torch.Tensor) -> Probe:
+    """A ``Vjp`` of ``fn`` on the case's arguments; the probe's case holds the cotangent as its
+    key."""
+    case = Case(case.args, case.kwargs, key=cotangent, tags=case.tags)
+    return Probe(case, [Vjp(fn, case.args, wrt, cotangent, case.kwargs)])
 
 
 def gradient_close(mine: Any, ref: Any, case: Case) -> str | None:
     """A gradient against the reference's (float64): to 10⁻⁸ of its largest entry, or 10⁻³ when
     it was computed in single precision (a float32 input, or a float32 parameter)."""
     single_precision = np.asarray(mine).dtype in (np.float32, np.complex64)
-    return close(1e-3 if single_precision else 1e-8, 1e-3, dtypes=False)(mine, ref, case)
+    tol = OfLargest(1e-3 if single_precision else 1e-8)
+    return close(tol, OfLargest(1e-3), dtypes="none", kinds="fc")(mine, ref, case)
 
 
 def contract_probes(
     fn_name: str,
     reference: Callable[..., torch.Tensor],
-    make: Callable[[np.random.Generator, bool], tuple[Any, ...]],
+    make: Callable[[np.random.Generator], Case],
     wrt: Sequence[int],
 ) -> Callable[[np.random.Generator], list[Probe]]:
-    """A float64 and a float32 ``vjp`` probe of ``fn_name`` on ``make(rng, single)``'s args."""
+    """A ``vjp`` probe of ``fn_name`` on a case ``make(rng)``, and one on the float32 variant
+    of another."""
 
     def probes(rng: np.random.Generator) -> list[Probe]:
         out = []
         for single_precision in (False, True):
-            args = make(rng, single_precision)
-            expected = reference64(reference)(*args)
+            case = make(rng)
+            if single_precision:
+                case = float32_variant(case)
+            expected = reference64(reference)(*case.args)
             if np.iscomplexobj(expected):
                 cot = complex_normal(rng, *expected.shape)
             else:
                 cot = torch.tensor(rng.normal(size=tuple(expected.shape)), dtype=F64)
-            tag = ("float32",) if single_precision else ()
-            out.append(vjp_probe(fn_name, args, wrt, cot, *tag))
+            out.append(vjp_probe(fn_name, case, wrt, cot))
         return out
 
     return probes
-
-
-def _f32(args: Sequence[Any], single_precision: bool) -> tuple[Any, ...]:
-    if not single_precision:
-        return tuple(args)
-    return tuple(
-        a.float() if isinstance(a, torch.Tensor) and a.is_floating_point() else a for a in args
-    )
 
 
 # -- A: project_real_space ------------------------------------------------------------------------
@@ -609,13 +378,17 @@ def real_cases(rng: np.random.Generator) -> list[Case]:
         Case((volume(rng, 13), rotations(rng, 2))),
         Case((volume(rng, 8), rotations(rng, 3)), {"max_points": 600}, label="in chunks"),
     ]
-    cases.append(single(Case((volume(rng, 10), rotations(rng, 2)))))
+    cases.append(float32_variant(Case((volume(rng, 10), rotations(rng, 2)))))
     return cases
 
 
 def _mirrored_images(volume: torch.Tensor, R: torch.Tensor, **_: Any) -> list[torch.Tensor]:
     ref = reference64(P.project_real_space)
-    return [ref(volume, MX @ _up(R)), ref(volume, MY @ _up(R)), np.swapaxes(ref(volume, R), -1, -2)]
+    return [
+        ref(volume, MX @ to_double(R)),
+        ref(volume, MY @ to_double(R)),
+        np.swapaxes(ref(volume, R), -1, -2),
+    ]
 
 
 def oracle_cases(sizes: Sequence[tuple[int, bool, float | None]], n: int = 3):
@@ -633,19 +406,19 @@ def oracle_cases(sizes: Sequence[tuple[int, bool, float | None]], n: int = 3):
     return cases
 
 
-def exact_images(volume: torch.Tensor, R: torch.Tensor, *rest: Any, **_: Any) -> torch.Tensor:
+def exact_images(volume: torch.Tensor, R: torch.Tensor, *rest: Any, **_: Any) -> np.ndarray:
     """The oracle's exact projections of the blobs the case was built from (the blobs are the
     same function of D whichever hand: the hand is read off the volume itself)."""
     D = volume.shape[0]
-    right, _ = P.gaussian_blobs(D, sigma=1.5)
-    mirror = not torch.allclose(_up(volume), right)
-    _, images = P.gaussian_blobs(D, _up(R), sigma=1.5, mirror=mirror)
+    right = P.gaussian_blobs(D, sigma=1.5)[0]
+    mirror = not torch.allclose(to_double(volume), right)
+    images = P.gaussian_blobs(D, to_double(R), sigma=1.5, mirror=mirror)[1]
     assert images is not None
     return as_numpy(images)
 
 
 def exact_images_transposed_rotation(volume, R, *rest, **_):
-    return exact_images(volume, _up(R).mT)
+    return exact_images(volume, to_double(R).mT)
 
 
 R_TRANSPOSED = "R instead of Rᵀ"
@@ -660,15 +433,15 @@ PART_A = part(
             "project_real_space",
             real_cases,
             reference64(P.project_real_space),
-            close(),
+            CLOSE,
             weight=3.0,
-            diagnose=close(1e-7, 1e-3),
+            diagnose=DIAGNOSE,
             mistakes=[
                 Mistake(
                     R_TRANSPOSED,
                     "Your images are those of the rotation Rᵀ: rotating the object by R means that "
                     "the image-frame point p shows the volume at Rᵀ p — `p @ R` for rows of points.",
-                    lambda V, R, **_: reference64(P.project_real_space)(V, _up(R).mT),
+                    lambda V, R, **_: reference64(P.project_real_space)(V, to_double(R).mT),
                 ),
                 Mistake(
                     MIRRORED,
@@ -676,17 +449,17 @@ PART_A = part(
                     "image indexed [x, y] instead of [y, x]): a reconstruction from them would have "
                     "the wrong hand.",
                     _mirrored_images,
-                    compare=any_close(),
+                    compare=ANY_FORM,
                 ),
                 Mistake(
                     AXES,
                     "Your sample coordinates are in the wrong order: the volume is indexed [z, y, x] "
                     "but grid_sample's grid holds (x, y, z).",
                     lambda V, R, **_: [
-                        reference64(P.project_real_space)(_up(V).permute(2, 1, 0), R),
-                        reference64(P.project_real_space)(V, J @ _up(R)),
+                        reference64(P.project_real_space)(to_double(V).permute(2, 1, 0), R),
+                        reference64(P.project_real_space)(V, J @ to_double(R)),
                     ],
-                    compare=any_close(),
+                    compare=ANY_FORM,
                 ),
             ],
         ),
@@ -711,7 +484,7 @@ PART_A = part(
             contract_probes(
                 "project_real_space",
                 P.project_real_space,
-                lambda rng, s: _f32((volume(rng, 9), rotations(rng, 2)), s),
+                lambda rng: Case((volume(rng, 9), rotations(rng, 2))),
                 wrt=(0, 1),
             ),
             contract_judge(P.project_real_space, (0, 1), tol64=1e-8),
@@ -735,7 +508,7 @@ def fourier_volume_cases(rng: np.random.Generator) -> list[Case]:
         Case((volume(rng, 8), 1.5), {"sinc2": True}),  # N = 12
         Case((volume(rng, 5), 2.6), {"sinc2": True}),  # N = 13
     ]
-    cases.append(single(Case((volume(rng, 6), 2.0), {"sinc2": True})))  # N = 12
+    cases.append(float32_variant(Case((volume(rng, 6), 2.0), {"sinc2": True})))  # N = 12
     return cases
 
 
@@ -790,7 +563,7 @@ FOURIER_VOLUME_MISTAKES = [
         "index 0 with ifftshift before the FFT, and the zero frequency to N // 2 with fftshift "
         "after it (for odd N the two are different permutations).",
         _fv(odd_n, {"shift": "pre"}, {"shift": "post"}, {"shift": "both"}),
-        compare=any_close(),
+        compare=ANY_FORM,
     ),
     Mistake(
         OFFSET,
@@ -798,35 +571,35 @@ FOURIER_VOLUME_MISTAKES = [
         "N // 2 − D // 2 zeros before (not (N − D) // 2) — a shift is a phase ramp across the "
         "whole transform.",
         _fv(parities_differ, {"offset": _low}, {"offset": _high}),
-        compare=any_close(),
+        compare=ANY_FORM,
     ),
     Mistake(
         NO_SINC2,
         "With sinc2=True, divide the volume by sinc²(x/N) sinc²(y/N) sinc²(z/N) before the "
         "transform: trilinear interpolation in Fourier space multiplies the volume by it.",
         _fv(corrected, {"sinc2": False}),
-        compare=any_close(),
+        compare=ANY_FORM,
     ),
     Mistake(
         SINC2_GRID,
         "Your sinc² correction uses the unpadded size D; the tent kernel lives on the padded "
         "grid: sinc²(x/N), N = max(D, round(pad·D)).",
         _fv(corrected, {"sinc_grid": "D"}),
-        compare=any_close(),
+        compare=ANY_FORM,
     ),
     Mistake(
         NYQUIST,
         "For even N the Nyquist planes k = −N/2 (index 0 along z and y) and kx = N/2 have no "
         "Friedel partner: set them to zero.",
         _fv(even_n, {"nyquist": True}),
-        compare=any_close(),
+        compare=ANY_FORM,
     ),
     Mistake(
         MIRRORED,
         "Your transform is the complex conjugate of the right one — the transform of the "
         "mirror-image (inverted) volume: the exponent is e^(−2πi k·r/N), torch.fft.rfftn's.",
         _fv(always, {"conj": True}),
-        compare=any_close(),
+        compare=ANY_FORM,
     ),
 ]
 
@@ -838,9 +611,9 @@ PART_B = part(
             "fourier_volume",
             fourier_volume_cases,
             reference64(P.fourier_volume),
-            close(),
+            CLOSE,
             weight=3.0,
-            diagnose=close(1e-7, 1e-3),
+            diagnose=DIAGNOSE,
             mistakes=FOURIER_VOLUME_MISTAKES,
         ),
         ProbeCheck(
@@ -848,7 +621,7 @@ PART_B = part(
             contract_probes(
                 "fourier_volume",
                 P.fourier_volume,
-                lambda rng, s: _f32((volume(rng, 6), 1.5), s),
+                lambda rng: Case((volume(rng, 6), 1.5)),
                 wrt=(0,),
             ),
             contract_judge(P.fourier_volume, (0,)),
@@ -870,7 +643,7 @@ def extract_cases(rng: np.random.Generator) -> list[Case]:
         Case((half_volume(rng, 10, 1.5), rotations(rng))),  # N = 15, one rotation
         Case((half_volume(rng, 8, 2.0), rotations(rng, 2, 2))),  # N = 16, a (2, 2) batch
     ]
-    cases.append(single(Case((half_volume(rng, 11), rotations(rng, 2)))))
+    cases.append(float32_variant(Case((half_volume(rng, 11), rotations(rng, 2)))))
     return cases
 
 
@@ -887,24 +660,24 @@ EXTRACT_MISTAKES = [
         R_TRANSPOSED,
         "Your slices are spanned by the first two columns of R: the slice is V̂(kx R[0] + ky R[1]), "
         "spanned by the first two rows (Rᵀ (kx, ky, 0)).",
-        lambda volume_ft, R, **_: EXTRACT(volume_ft, _up(R).mT),
+        lambda volume_ft, R, **_: EXTRACT(volume_ft, to_double(R).mT),
     ),
     Mistake(
         MIRRORED,
         "Your slices are those of the mirror-image volume (a frequency axis reversed, or every "
         "sample conjugated): only the half with qx < 0 is read at −q and conjugated.",
         lambda volume_ft, R, **_: [
-            EXTRACT(volume_ft, MX @ _up(R)),
-            EXTRACT(volume_ft, MY @ _up(R)),
+            EXTRACT(volume_ft, MX @ to_double(R)),
+            EXTRACT(volume_ft, MY @ to_double(R)),
             EXTRACT(volume_ft, R).conj(),
         ],
-        compare=any_close(),
+        compare=ANY_FORM,
     ),
     Mistake(
         AXES,
         "You read the point q = (x, y, z) as (z, y, x): the half volume is indexed "
         "F[kz + N // 2, ky + N // 2, kx].",
-        lambda volume_ft, R, **_: EXTRACT(volume_ft, _up(R) @ J),
+        lambda volume_ft, R, **_: EXTRACT(volume_ft, to_double(R) @ J),
     ),
     Mistake(
         FRIEDEL,
@@ -927,9 +700,9 @@ PART_C = part(
             "extract_central_slices",
             extract_cases,
             EXTRACT,
-            close(),
+            CLOSE,
             weight=4.0,
-            diagnose=close(1e-7, 1e-3),
+            diagnose=DIAGNOSE,
             mistakes=EXTRACT_MISTAKES,
         ),
     ],
@@ -943,7 +716,7 @@ def insert_cases(rng: np.random.Generator) -> list[Case]:
     for N, B in ((8, 3), (9, 2), (10, 2), (7, 1)):
         cases.append(Case((complex_normal(rng, B, N, N // 2 + 1), rotations(rng, B), N)))
     cases.append(Case((complex_normal(rng, 2, 2, 8, 5), rotations(rng, 2, 2), 8)))
-    cases.append(single(Case((complex_normal(rng, 2, 9, 5), rotations(rng, 2), 9))))
+    cases.append(float32_variant(Case((complex_normal(rng, 2, 9, 5), rotations(rng, 2), 9))))
     return cases
 
 
@@ -956,7 +729,7 @@ def dot_test_probes(rng: np.random.Generator) -> list[Probe]:
         ft = half_volume(rng, D, pad)
         N = ft.shape[0]
         cot = complex_normal(rng, B, N, N // 2 + 1)
-        out.append(vjp_probe("extract_central_slices", (ft, rotations(rng, B)), (0,), cot))
+        out.append(vjp_probe("extract_central_slices", Case((ft, rotations(rng, B))), (0,), cot))
     return out
 
 
@@ -966,10 +739,10 @@ def _inner(a: Any, b: Any) -> float:
 
 
 def dot_test(values: list[Any], probe: Probe) -> str | None:
-    value = _vjp_value(values)
+    value = vjp_answer(values[0])
     ft, R = probe.case.args
-    cot = probe.case.key[-1]
-    out, (grad,) = value["out"], value["grads"]
+    cot = probe.case.key
+    out, (grad,) = value.out, value.grads
     shape = (*R.shape[:-2], ft.shape[0], ft.shape[0] // 2 + 1)
     if np.shape(out) != shape:
         return f"returned shape {np.shape(out)} where {shape} was expected"
@@ -989,8 +762,7 @@ def dot_test(values: list[Any], probe: Probe) -> str | None:
 
 
 def fails_dot_test(values: list[Any], _answer: Any, case: Case) -> str | None:
-    value = _vjp_value(values)
-    if value["grads"][0] is None:
+    if vjp_answer(values[0]).grads[0] is None:
         return "no gradient at all"
     probe = Probe(case, [])
     reason = dot_test(values, probe)
@@ -1013,23 +785,25 @@ def rotation_gradient_probes(rng: np.random.Generator) -> list[Probe]:
             Probe(
                 case,
                 [
-                    request("extract_central_slices", ft, R, mode="vjp", wrt=[1], cotangent=cot),
-                    request("extract_central_slices", ft, R + EPS * U),
-                    request("extract_central_slices", ft, R - EPS * U),
+                    Vjp("extract_central_slices", (ft, R), (1,), cot),
+                    Call("extract_central_slices", (ft, R + EPS * U)),
+                    Call("extract_central_slices", (ft, R - EPS * U)),
                 ],
             )
         )
     return out
 
 
-def _directional(values: list[Any], case: Case) -> tuple[float, float, float, float, float]:
-    """(⟨∂L/∂R, U⟩ from the learner's backward, central, forward and backward finite
-    differences of L = Re⟨c, f(R)⟩ along U, and the size ‖∂L/∂R‖‖U‖ + ε)."""
-    value = _vjp_value(values)
+def _directional(
+    value: VjpAnswer, values: list[Any], case: Case
+) -> tuple[float, float, float, float, float]:
+    """(⟨∂L/∂R, U⟩ from the learner's backward ``value``, central, forward and backward finite
+    differences of L = Re⟨c, f(R)⟩ along U from the answers ``values`` at R ± εU, and the size
+    ‖∂L/∂R‖‖U‖ + ε)."""
     U, cot = case.key
     c = cot.numpy()
-    grad = value["grads"][0]
-    f0 = np.asarray(value["out"])
+    grad = value.grads[0]
+    f0 = np.asarray(value.out)
     plus, minus = np.asarray(values[1]), np.asarray(values[2])
     if not (f0.shape == plus.shape == minus.shape == c.shape):
         raise ValueError("shapes")
@@ -1052,16 +826,16 @@ def gradient_matches(analytic: float, central: float, forward: float, backward: 
 
 
 def rotation_gradient(values: list[Any], probe: Probe) -> str | None:
-    value = _vjp_value(values)
+    value = vjp_answer(values[0])
     R = probe.case.args[1]
-    grad = value["grads"][0]
+    grad = value.grads[0]
     if grad is None:
         return "gives no gradient for the rotations"
     if np.shape(grad) != tuple(R.shape):
         return f"gives a rotation gradient of shape {np.shape(grad)}, not {tuple(R.shape)}"
     if not np.all(np.isfinite(grad)):
         return "gives NaN or infinity in the rotation gradient"
-    analytic, central, forward, backward, size = _directional(values, probe.case)
+    analytic, central, forward, backward, size = _directional(value, values, probe.case)
     if gradient_matches(analytic, central, forward, backward, size):
         return None
     return (
@@ -1071,17 +845,17 @@ def rotation_gradient(values: list[Any], probe: Probe) -> str | None:
 
 
 def no_rotation_gradient(values: list[Any], _answer: Any, case: Case) -> str | None:
-    grad = _vjp_value(values)["grads"][0]
+    grad = vjp_answer(values[0]).grads[0]
     return None if grad is None or not np.any(np.asarray(grad)) else "has one"
 
 
 def transposed_rotation_gradient(values: list[Any], _answer: Any, case: Case) -> str | None:
-    value = _vjp_value(values)
-    grad = value["grads"][0]
+    value = vjp_answer(values[0])
+    grad = value.grads[0]
     if grad is None:
         return "none"
-    flipped = dict(value, grads=[np.swapaxes(np.asarray(grad), -1, -2)])
-    numbers = _directional([flipped, *values[1:]], case)
+    flipped = dataclasses.replace(value, grads=[np.swapaxes(np.asarray(grad), -1, -2)])
+    numbers = _directional(flipped, values, case)
     return None if gradient_matches(*numbers) else "no"
 
 
@@ -1093,10 +867,10 @@ PART_D = part(
             "insert_central_slices",
             insert_cases,
             INSERT,
-            close(),
+            CLOSE,
             weight=2.0,
             title="`insert_central_slices` (trilinear insertion)",
-            diagnose=close(1e-7, 1e-3),
+            diagnose=DIAGNOSE,
             mistakes=[
                 Mistake(
                     FRIEDEL,
@@ -1108,7 +882,7 @@ PART_D = part(
                     R_TRANSPOSED,
                     "Your insertion places the slices spanned by the columns of R: the slice of R "
                     "is spanned by its first two rows.",
-                    lambda S, R, D: INSERT(S, _up(R).mT, D),
+                    lambda S, R, D: INSERT(S, to_double(R).mT, D),
                 ),
             ],
         ),
@@ -1173,7 +947,7 @@ def project_cases(rng: np.random.Generator) -> list[Case]:
         Case((volume(rng, 12), rotations(rng), 1.25)),  # N = 15, one rotation
         Case((volume(rng, 10), rotations(rng, 2, 2), 2.0), {"sinc2": False}),  # N = 20
     ]
-    cases.append(single(Case((volume(rng, 9), rotations(rng, 2), 2.0))))
+    cases.append(float32_variant(Case((volume(rng, 9), rotations(rng, 2), 2.0))))
     return cases
 
 
@@ -1200,7 +974,7 @@ PROJECT_MISTAKES = [
         "Your images lack the sinc² correction: divide the volume by sinc²(x/N) sinc²(y/N) "
         "sinc²(z/N) before the transform (fourier_volume(..., sinc2=sinc2)).",
         _pv(corrected, {"sinc2": False}),
-        compare=any_close(),
+        compare=ANY_FORM,
     ),
     Mistake(
         SHIFTS,
@@ -1211,7 +985,7 @@ PROJECT_MISTAKES = [
             *({"shift": s} for s in ("pre", "post", "both")),
             *({"image_shift": s} for s in ("pre", "post", "both")),
         ),
-        compare=any_close(),
+        compare=ANY_FORM,
     ),
     Mistake(
         OFFSET,
@@ -1223,7 +997,7 @@ PROJECT_MISTAKES = [
             *({"crop": f} for f in (_low, _high)),
             *({"offset": f, "crop": f} for f in (_low, _high)),
         ),
-        compare=any_close(),
+        compare=ANY_FORM,
     ),
     Mistake(
         NYQUIST,
@@ -1235,13 +1009,13 @@ PROJECT_MISTAKES = [
             {"nyquist": True},
             {"slice_nyquist": True, "nyquist": True},
         ),
-        compare=any_close(),
+        compare=ANY_FORM,
     ),
     Mistake(
         R_TRANSPOSED,
         "Your images are those of the rotation Rᵀ: the slice is spanned by the rows of R.",
         lambda volume, rotations, pad=2.0, *, sinc2=True: CLASSIC(
-            volume, _up(rotations).mT, pad, sinc2=sinc2
+            volume, to_double(rotations).mT, pad, sinc2=sinc2
         ),
     ),
     Mistake(
@@ -1250,16 +1024,16 @@ PROJECT_MISTAKES = [
         "frequency axis or a transposed image): a reconstruction would have the wrong hand.",
         lambda volume, rotations, pad=2.0, *, sinc2=True: [
             as_numpy(project_variant(volume, rotations, pad, sinc2, conj=True)),
-            CLASSIC(volume, MX @ _up(rotations), pad, sinc2=sinc2),
+            CLASSIC(volume, MX @ to_double(rotations), pad, sinc2=sinc2),
             np.swapaxes(CLASSIC(volume, rotations, pad, sinc2=sinc2), -1, -2),
         ],
-        compare=any_close(),
+        compare=ANY_FORM,
     ),
     Mistake(
         SINC2_GRID,
         "Your sinc² correction uses the unpadded size D: it must be sinc²(x/N) on the padded grid.",
         _pv(corrected, {"sinc_grid": "D"}),
-        compare=any_close(),
+        compare=ANY_FORM,
     ),
 ]
 
@@ -1271,9 +1045,9 @@ PART_E = part(
             "project_fourier",
             project_cases,
             CLASSIC,
-            close(),
+            CLOSE,
             weight=3.0,
-            diagnose=close(1e-7, 1e-3),
+            diagnose=DIAGNOSE,
             mistakes=PROJECT_MISTAKES,
         ),
         FunctionCheck(
@@ -1291,7 +1065,7 @@ PART_E = part(
                     lambda volume, rotations, pad=2.0: as_numpy(
                         project_variant(volume, rotations, pad, False)
                     ),
-                    compare=close(1e-7, 1e-3, dtypes=False),
+                    compare=NEAR,
                 ),
                 Mistake(
                     R_TRANSPOSED,
@@ -1306,7 +1080,7 @@ PART_E = part(
             contract_probes(
                 "project_fourier",
                 classic,
-                lambda rng, s: _f32((volume(rng, 9), rotations(rng, 2), 2.0), s),
+                lambda rng: Case((volume(rng, 9), rotations(rng, 2), 2.0)),
                 wrt=(),
             ),
             contract_judge(classic, ()),
@@ -1330,30 +1104,21 @@ def projector_probes(rng: np.random.Generator) -> list[Probe]:
     out = []
     for init, settings, B, single_precision in specs:
         R = rotations(rng, B)
-        if single_precision:
-            init, R = init.float(), R.float()
         D = init if isinstance(init, int) else init.shape[0]
         cot = torch.tensor(rng.normal(size=(B, D, D)), dtype=F64)
-        key = ("float32", cot) if single_precision else (cot,)
-        case = Case((init, R), dict(settings), key=key)
-        req = {
-            "mode": "method",
-            "cls": "Projector",
-            "init": [encode_value(init)],
-            "init_kwargs": {k: encode_value(v) for k, v in settings.items()},
-            "method": "__call__",
-            "args": [encode_value(R)],
-            "kwargs": {},
-            "cotangent": encode_value(cot),
-        }
-        out.append(Probe(case, [req]))
+        case = Case((init, R), dict(settings), key=cot)
+        if single_precision:
+            case = float32_variant(case)
+        init, R = case.args
+        call = MethodCall("Projector", "__call__", (init,), case.kwargs, (R,), cotangent=cot)
+        out.append(Probe(case, [call]))
     return out
 
 
 def projector_reference(init: Any, R: torch.Tensor, **settings: Any):
     """The reference's output and volume gradient for a probe (float64)."""
     D = init if isinstance(init, int) else init.shape[0]
-    V = torch.zeros(D, D, D, dtype=F64) if isinstance(init, int) else _up(init)
+    V = torch.zeros(D, D, D, dtype=F64) if isinstance(init, int) else to_double(init)
 
     def render(v: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
         return classic(v, r, settings.get("pad", 2.0), sinc2=settings.get("sinc2", True))
@@ -1362,21 +1127,21 @@ def projector_reference(init: Any, R: torch.Tensor, **settings: Any):
 
 
 def projector_judge(values: list[Any], probe: Probe) -> str | None:
-    value = _vjp_value(values)
+    value = vjp_answer(values[0])
     case = probe.case
     init, R = case.args
-    f32 = "float32" in tags(case)
-    if value["device"] != "cpu":
-        return f"renders on {value['device']!r} for inputs on the CPU (a hard-coded device?)"
+    f32 = FLOAT32 in case.tags
+    if value.device != "cpu":
+        return f"renders on {value.device!r} for inputs on the CPU (a hard-coded device?)"
     render, V = projector_reference(init, R, **case.kwargs)
-    out, (grad,) = reference_vjp(render, (V, R), (0,), case.key[-1])
+    out, (grad,) = reference_vjp(render, (V, R), (0,), case.key)
     want = "torch.float32" if f32 else "torch.float64"
-    if value["dtype"] != want:
-        return f"renders {value['dtype']} where {want} was expected (keep the volume's dtype)"
-    problem = close(1e-9, 2e-4)(value["out"], out, case)
+    if value.dtype != want:
+        return f"renders {value.dtype} where {want} was expected (keep the volume's dtype)"
+    problem = CLOSE(value.out, out, case)
     if problem:
         return f"renders the wrong images for its settings ({problem})"
-    grads = value["grads"]
+    grads = value.grads
     if "volume" not in grads or grads["volume"] is None:
         names = ", ".join(sorted(grads)) or "none"
         return (
@@ -1389,7 +1154,7 @@ def projector_judge(values: list[Any], probe: Probe) -> str | None:
 
 
 def volume_not_learnable(values: list[Any], _answer: Any, case: Case) -> str | None:
-    grads = _vjp_value(values)["grads"]
+    grads = vjp_answer(values[0]).grads
     return None if grads.get("volume") is None else "learnable"
 
 
@@ -1397,9 +1162,9 @@ def settings_ignored(values: list[Any], _answer: Any, case: Case) -> str | None:
     if not case.kwargs:
         return "no settings here"
     init, R = case.args
-    V = torch.zeros(init, init, init, dtype=F64) if isinstance(init, int) else _up(init)
-    default = classic(V, _up(R))
-    return close(1e-7, 1e-3, dtypes=False)(_vjp_value(values)["out"], default, case)
+    V = torch.zeros(init, init, init, dtype=F64) if isinstance(init, int) else to_double(init)
+    default = classic(V, to_double(R))
+    return NEAR(vjp_answer(values[0]).out, default, case)
 
 
 PART_F = part(
@@ -1439,14 +1204,14 @@ def triton_cases(rng: np.random.Generator) -> list[Case]:
     for D, pad, B, block in ((8, 1.0, 2, 16), (9, 1.0, 3, 32), (11, 1.0, 2, 64), (8, 1.5, 2, 128)):
         cases.append(Case((half_volume(rng, D, pad), rotations(rng, B)), {"BLOCK": block}))
     cases.append(Case((half_volume(rng, 13), rotations(rng)), {"BLOCK": 32}))  # one rotation
-    cases.append(single(Case((half_volume(rng, 9), rotations(rng, 2)), {"BLOCK": 16})))
+    cases.append(float32_variant(Case((half_volume(rng, 9), rotations(rng, 2)), {"BLOCK": 16})))
     return cases
 
 
 def tail_not_computed(value: Any, expected: Any, case: Case) -> str | None:
     """A launch grid of n // BLOCK programs: each slice right except its last n mod BLOCK
     samples."""
-    arr, problem = _numbers(value)
+    arr, problem = as_array(value, kinds="fc")
     exp = as_numpy(expected)
     if problem or arr is None or arr.shape != exp.shape:
         return "no"
@@ -1470,8 +1235,8 @@ PART_G = part(
             "extract_central_slices_triton",
             triton_cases,
             lambda volume_ft, R, BLOCK=64: EXTRACT(volume_ft, R),
-            close(),
-            diagnose=close(1e-7, 1e-3),
+            CLOSE,
+            diagnose=DIAGNOSE,
             mistakes=[
                 *(m for m in EXTRACT_MISTAKES if m.name in (R_TRANSPOSED, AXES, FRIEDEL)),
                 Mistake(

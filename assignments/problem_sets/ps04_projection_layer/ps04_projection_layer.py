@@ -388,7 +388,7 @@ def sample_slices(volume_ft, R):
     ### BEGIN SOLUTION
     N = volume_ft.shape[0]
     flip, frac, corners = trilinear_corners(N, slice_frequencies(N, R))
-    s = 0
+    s = torch.zeros((), dtype=volume_ft.dtype)
     for index, inside, d in corners:
         wx, wy, wz = corner_weights(frac, d)
         s = s + torch.where(inside, wx * wy * wz, 0.0) * volume_ft[index]
@@ -497,7 +497,7 @@ def slice_rotation_gradient(volume_ft, R, grad):
     q = slice_frequencies(N, R)
     flip, frac, corners = trilinear_corners(N, q)
     G = torch.where(flip, grad.conj(), grad)
-    di = [0.0, 0.0, 0.0]  # ∂L/∂(ix, iy, iz)
+    di = [torch.zeros((), dtype=R.dtype) for _ in range(3)]  # ∂L/∂(ix, iy, iz)
     for index, inside, (dx, dy, dz) in corners:
         wx, wy, wz = corner_weights(frac, (dx, dy, dz))
         v = torch.where(inside, volume_ft[index], 0.0)  # zero outside the array

@@ -26,10 +26,9 @@ from autograder.checks import (
     allclose,
     as_array,
     choice,
-    rebuild_sympy,
     sympy_equal,
+    tuple_of,
 )
-from autograder.harness import DecodeError, SympyTree
 from reference_impl import euler as E
 from reference_impl import haar as H
 from reference_impl import quaternion as Q
@@ -41,12 +40,8 @@ PI = np.pi
 CONVENTIONS = ("spider", "relion", "eman")
 
 
-def tags(case: Case) -> tuple:
-    return case.key if isinstance(case.key, tuple) else ()
-
-
-def close(rtol=1e-8, atol=1e-10):
-    return allclose(rtol, atol)
+#: The reference's values, to rounding.
+CLOSE = allclose(1e-8, 1e-10)
 
 
 def rotation(rng, *shape):
@@ -89,18 +84,18 @@ def rodrigues_cases(rng):
     for _ in range(6):
         axis = vector(rng)
         axis /= np.linalg.norm(axis)
-        cases.append(Case((axis, rng.uniform(-PI, PI)), key=("unit",)))
+        cases.append(Case((axis, rng.uniform(-PI, PI)), tags=("unit",)))
     for _ in range(3):
         cases.append(
-            Case((vector(rng, scale=rng.uniform(2, 5)), rng.uniform(0.1, 3)), key=("nonunit",))
+            Case((vector(rng, scale=rng.uniform(2, 5)), rng.uniform(0.1, 3)), tags=("nonunit",))
         )
-    cases.append(Case((np.array([0.0, 1.0, 0.0]), PI), label="a half turn about y", key=("unit",)))
-    cases.append(Case((vector(rng, 4), rng.uniform(-3, 3, size=4)), key=("nonunit",)))
+    cases.append(Case((np.array([0.0, 1.0, 0.0]), PI), label="a half turn about y", tags=("unit",)))
+    cases.append(Case((vector(rng, 4), rng.uniform(-3, 3, size=4)), tags=("nonunit",)))
     cases.append(
         Case(
             (vector(rng, scale=2.0), rng.uniform(-3, 3, size=4)),
             label="one axis (3,), four angles (4,)",
-            key=("nonunit",),
+            tags=("nonunit",),
         )
     )
     return visible + cases
@@ -122,20 +117,20 @@ PART_A = Part(
             "dyadic",
             dyadic_cases,
             T.dyadic,
-            close(),
+            CLOSE,
             mistakes=[
                 Mistake(
                     "inner product for the dyadic",
                     "Your n̂n̂ is the number n·n: the dyadic is the 3×3 matrix n nᵀ with entries "
                     "nᵢnⱼ (np.outer for one vector).",
                     lambda n: np.sum(np.asarray(n) ** 2, axis=-1),
-                    compare=close(),
+                    compare=CLOSE,
                 ),
                 Mistake(
                     "cross-product matrix for the dyadic",
                     "Your n̂n̂ is the skew matrix [n]ₓ: the dyadic is n nᵀ, with entries nᵢnⱼ.",
                     _skew,
-                    compare=close(),
+                    compare=CLOSE,
                 ),
             ],
         ),
@@ -143,7 +138,7 @@ PART_A = Part(
             "rodrigues",
             rodrigues_cases,
             T.axis_angle_to_matrix,
-            close(),
+            CLOSE,
             weight=2.0,
             mistakes=[
                 Mistake(
@@ -152,20 +147,20 @@ PART_A = Part(
                     "active convention eq. 7 has + sin θ [n̂]ₓ; the paper's sign belongs to the "
                     "rotation of the coordinate frame.",
                     lambda axis, angle: np.swapaxes(T.axis_angle_to_matrix(axis, angle), -1, -2),
-                    compare=close(),
+                    compare=CLOSE,
                 ),
                 Mistake(
                     "axis not normalised",
                     "Your matrix is not a rotation for an axis that is not a unit vector: divide "
                     "the axis by its length first (eq. 7 is for a unit n̂).",
                     _rodrigues_raw,
-                    compare=close(),
+                    compare=CLOSE,
                 ),
                 Mistake(
                     "degrees for radians",
                     "Your function treats the angle as degrees; all angles in this course are radians.",
                     lambda axis, angle: T.axis_angle_to_matrix(axis, np.deg2rad(angle)),
-                    compare=close(),
+                    compare=CLOSE,
                 ),
             ],
         ),
@@ -214,88 +209,19 @@ def _eq8(sign=1, two=2):
 EQ7, EQ8 = _eq7(), _eq8()
 
 
-def _sphere_points(n=8, seed=20220211):
-    """Random rational θ and rational points n̂ of S² (inverse stereographic projection)."""
-    rng = np.random.default_rng(seed)
-
-    def rat():
-        return sympy.Rational(int(rng.integers(-997, 998)), int(rng.integers(1, 998)))
-
-    points = []
-    for _ in range(n):
-        u, v = rat(), rat()
-        d = 1 + u * u + v * v
-        nn = (2 * u / d, 2 * v / d, (u * u + v * v - 1) / d)
-        points.append(
-            {
-                _TH: sympy.Rational(int(rng.integers(-300, 301)), 100),
-                **dict(zip(_N, nn, strict=True)),
-            }
-        )
-    return points
-
-
-def sympy_equal_on_s2():
-    """Like ``sympy_equal``, for eq. 7: θ and a unit axis n̂ on S², so any form that is equal for
-    a unit axis (one that used n₁² + n₂² + n₃² = 1) is accepted."""
-    points = _sphere_points()
-
-    def compare(value, expected, case):
-        if not isinstance(value, SympyTree):
-            return "did not return a SymPy expression"
-        try:
-            got = rebuild_sympy(value, SYMBOLS7)
-        except DecodeError as exc:
-            return f"could not be read ({exc})"
-        if getattr(got, "shape", None) != expected.shape:
-            return (
-                f"returned shape {getattr(got, 'shape', None)} where {expected.shape} was expected"
-            )
-        diff = got[case.key] - expected[case.key]
-        for pt in points:
-            try:
-                v = complex(sympy.N(diff.xreplace(pt), 30))
-            except (TypeError, ValueError, ZeroDivisionError):
-                return "could not be evaluated (division by zero?)"
-            if not abs(v) < 1e-12:
-                return "is not equal to the expected expression"
-        return None
-
-    return compare
-
-
 _ON_S3 = sympy_equal(SYMBOLS8, unit=("e0", "e1", "e2", "e3"))
-_IDENTITIES = [
-    {
-        _E[0]: sympy.Integer(sign),
-        _E[1]: sympy.Integer(0),
-        _E[2]: sympy.Integer(0),
-        _E[3]: sympy.Integer(0),
-    }
-    for sign in (1, -1)
-]
 
 
 def eq8_on_s3():
     """Eq. 8 as the notebook states it: equal to the reference at *every* unit quaternion.
     ``sympy_equal`` at random rational points of S³, and then at ± the identity, where a form
     that divides by e₁² + e₂² + e₃² (the c² − s² route without c² + s² = 1) is 0/0."""
-
-    def compare(value, expected, case):
-        reason = _ON_S3(value, expected, case)
-        if reason:
-            return reason
-        diff = rebuild_sympy(value, SYMBOLS8)[case.key] - expected[case.key]
-        for pt in _IDENTITIES:
-            try:
-                v = complex(sympy.N(diff.xreplace(pt), 30))
-            except (TypeError, ValueError, ZeroDivisionError):
-                v = complex("nan")
-            if not abs(v) < 1e-12:
-                return "is undefined or wrong at the identity e = (±1, 0, 0, 0)"
-        return None
-
-    return compare
+    identities = [{"e0": sign, "e1": 0, "e2": 0, "e3": 0} for sign in (1, -1)]
+    return sympy_equal(
+        SYMBOLS8,
+        unit=("e0", "e1", "e2", "e3"),
+        also_at={"the identity e = (±1, 0, 0, 0)": identities},
+    )
 
 
 def entries(rng):
@@ -310,7 +236,7 @@ PART_B = Part(
             "eq7_symbolic",
             entries,
             lambda: EQ7,
-            sympy_equal_on_s2(),
+            sympy_equal(SYMBOLS7, unit=("n1", "n2", "n3")),  # n̂ on S²: any form for a unit axis
             mistakes=[
                 Mistake(
                     "transposed matrix (the frame's rotation)",
@@ -395,18 +321,7 @@ def pre_post_cases(rng):
 
 def pair_close(rtol=1e-8, atol=1e-10):
     """A tuple ``(R, t)`` equal to the expected pair."""
-    base = allclose(rtol, atol)
-
-    def compare(value, expected, case):
-        if not isinstance(value, list | tuple) or len(value) != 2:
-            return "did not return a tuple (R, t)"
-        for got, exp, name in zip(value, expected, ("R", "t"), strict=True):
-            reason = base(got, exp, case)
-            if reason:
-                return f"{name}: {reason}"
-        return None
-
-    return compare
+    return tuple_of(R=allclose(rtol, atol), t=allclose(rtol, atol))
 
 
 def _inv_no_rotate(M):
@@ -427,7 +342,7 @@ PART_C = Part(
             "rigid_transform",
             rigid_cases,
             T.rigid_transform,
-            close(),
+            CLOSE,
             weight=0.5,
             mistakes=[
                 Mistake(
@@ -435,7 +350,7 @@ PART_C = Part(
                     "Your t is in the last row: eq. 16 puts t in the last column, so that "
                     "M (x, 1)ᵀ = (R x + t, 1)ᵀ for column vectors.",
                     lambda R, t: np.swapaxes(T.rigid_transform(R, t), -1, -2),
-                    compare=close(),
+                    compare=CLOSE,
                 ),
             ],
         ),
@@ -443,21 +358,21 @@ PART_C = Part(
             "apply_transform",
             apply_cases,
             T.apply_transform,
-            close(),
+            CLOSE,
             mistakes=[
                 Mistake(
                     "points rotated by Rᵀ",
                     "Rows of points are rotated by points @ R.T (R x for each column vector x); "
                     "points @ R rotates them the other way.",
                     lambda M, p: np.asarray(p) @ np.asarray(M)[:3, :3] + np.asarray(M)[:3, 3],
-                    compare=close(),
+                    compare=CLOSE,
                 ),
                 Mistake(
                     "translation before the rotation",
                     "You rotated the translated point, R (x + t): eq. 16's M maps x to R x + t "
                     "(rotate, then translate).",
                     lambda M, p: (np.asarray(p) + np.asarray(M)[:3, 3]) @ np.asarray(M)[:3, :3].T,
-                    compare=close(),
+                    compare=CLOSE,
                 ),
             ],
         ),
@@ -488,20 +403,20 @@ PART_C = Part(
             "invert_transform",
             invert_cases,
             T.invert_transform,
-            close(),
+            CLOSE,
             mistakes=[
                 Mistake(
                     "inverse translation not rotated",
                     "The inverse translation is −Rᵀt, not −t: undoing x ↦ Rx + t gives "
                     "x = Rᵀ(y − t) = Rᵀy − Rᵀt.",
                     _inv_no_rotate,
-                    compare=close(),
+                    compare=CLOSE,
                 ),
                 Mistake(
                     "rotation not inverted",
                     "The inverse's rotation is Rᵀ (= R⁻¹), and its translation −Rᵀt.",
                     _inv_no_transpose,
-                    compare=close(),
+                    compare=CLOSE,
                 ),
             ],
         ),
@@ -509,21 +424,21 @@ PART_C = Part(
             "pre_post_transform",
             pre_post_cases,
             T.pre_post_transform,
-            close(),
+            CLOSE,
             mistakes=[
                 Mistake(
                     "pre-translation not rotated",
                     "T(t_post) R T(t_pre) has the translation R t_pre + t_post: the pre-translation "
                     "happens before the rotation, so R rotates it.",
                     lambda R, a, b: T.rigid_transform(R, np.asarray(a) + b),
-                    compare=close(),
+                    compare=CLOSE,
                 ),
                 Mistake(
                     "post-translation rotated",
                     "Your translation is R (t_pre + t_post): the post-translation comes after the "
                     "rotation and is not rotated.",
                     lambda R, a, b: T.rigid_transform(R, np.asarray(R) @ (np.asarray(a) + b)),
-                    compare=close(),
+                    compare=CLOSE,
                 ),
             ],
         ),
@@ -542,10 +457,10 @@ def euler_angles(rng, *shape):
 def euler_matrix_cases(rng):
     a = np.array([0.3, 1.1, -0.4])
     visible = [
-        Case((a, c), label=f"{c} (0.3, 1.1, −0.4)", visible=True, key=(c,)) for c in CONVENTIONS
+        Case((a, c), label=f"{c} (0.3, 1.1, −0.4)", visible=True, tags=(c,)) for c in CONVENTIONS
     ]
-    cases = [Case((euler_angles(rng), c), key=(c,)) for c in CONVENTIONS for _ in range(2)]
-    cases += [Case((euler_angles(rng, 2, 3), c), key=(c,)) for c in ("spider", "eman")]
+    cases = [Case((euler_angles(rng), c), tags=(c,)) for c in CONVENTIONS for _ in range(2)]
+    cases += [Case((euler_angles(rng, 2, 3), c), tags=(c,)) for c in ("spider", "eman")]
     return visible + cases
 
 
@@ -591,16 +506,18 @@ def matrix_euler_cases(rng):
             (E.euler_to_matrix([0.3, 1.1, -0.4], c), c),
             label=f"{c} round trip",
             visible=True,
-            key=(c,),
+            tags=(c,),
         )
         for c in CONVENTIONS
     ]
-    cases = [Case((rotation(rng), c), key=(c,)) for c in CONVENTIONS for _ in range(2)]
+    cases = [Case((rotation(rng), c), tags=(c,)) for c in CONVENTIONS for _ in range(2)]
     for c in ("spider", "eman"):
         for theta in (0.0, PI):
             a = np.array([rng.uniform(-PI, PI), theta, rng.uniform(-PI, PI)])
-            cases.append(Case((E.euler_to_matrix(a, c), c), label="gimbal lock", key=(c, "locked")))
-    cases.append(Case((rotation(rng, 2, 2), "eman"), key=("eman",)))
+            cases.append(
+                Case((E.euler_to_matrix(a, c), c), label="gimbal lock", tags=(c, "locked"))
+            )
+    cases.append(Case((rotation(rng, 2, 2), "eman"), tags=("eman",)))
     return visible + cases
 
 
@@ -648,7 +565,7 @@ PART_D = Part(
             "euler_matrix",
             euler_matrix_cases,
             E.euler_to_matrix,
-            close(),
+            CLOSE,
             weight=1.5,
             mistakes=[
                 Mistake(
@@ -657,7 +574,7 @@ PART_D = Part(
                     "matrix is (R_z(φ) R_y(θ) R_z(ψ))ᵀ = R_z(−ψ) R_y(−θ) R_z(−φ) — the first angle "
                     "is applied first to the frame.",
                     lambda a, c: E.euler_to_matrix(np.asarray(a)[..., ::-1], c),
-                    compare=close(),
+                    compare=CLOSE,
                 ),
                 Mistake(
                     "the inverse (the active rotation by the angles)",
@@ -665,19 +582,19 @@ PART_D = Part(
                     "active rotation by the angles; the package's matrix A rotates the frame, "
                     "A = (R_z(φ) R_y(θ) R_z(ψ))ᵀ.",
                     lambda a, c: np.swapaxes(E.euler_to_matrix(a, c), -1, -2),
-                    compare=close(),
+                    compare=CLOSE,
                 ),
                 Mistake(
                     "EMAN's middle rotation about y",
                     "EMAN's altitude turns about x, not y: A = (R_z(az) R_x(alt) R_z(phi))ᵀ.",
                     lambda a, c: E.euler_to_matrix(a, _spider_like(c)),
-                    compare=close(),
+                    compare=CLOSE,
                 ),
                 Mistake(
                     "degrees for radians",
                     "Your function treats the angles as degrees; all angles in this course are radians.",
                     lambda a, c: E.euler_to_matrix(np.deg2rad(a), c),
-                    compare=close(),
+                    compare=CLOSE,
                 ),
             ],
         ),
@@ -781,7 +698,7 @@ PART_E = Part(
             "spin_line_element",
             line_cases,
             H.spin_line_element,
-            close(1e-8, 1e-12),
+            allclose(1e-8, 1e-12),
             weight=1.5,
             mistakes=[
                 Mistake(
@@ -793,7 +710,7 @@ PART_E = Part(
                     lambda w, dw, dn: np.sqrt(
                         np.asarray(dw) ** 2 + np.asarray(w) ** 2 * np.sum(np.asarray(dn) ** 2, -1)
                     ),
-                    compare=close(),
+                    compare=CLOSE,
                 ),
                 Mistake(
                     "factor 4 missing",
@@ -803,13 +720,13 @@ PART_E = Part(
                         np.asarray(dw) ** 2
                         + np.sin(np.asarray(w) / 2) ** 2 * np.sum(np.asarray(dn) ** 2, -1)
                     ),
-                    compare=close(),
+                    compare=CLOSE,
                 ),
                 Mistake(
                     "ds² for ds",
                     "Your function returns ds²; return ds, its square root.",
                     lambda w, dw, dn: H.spin_line_element(w, dw, dn) ** 2,
-                    compare=close(),
+                    compare=CLOSE,
                 ),
             ],
         ),
@@ -817,20 +734,20 @@ PART_E = Part(
             "dn_squared",
             dn_cases,
             H.sphere_line_element_sq,
-            close(),
+            CLOSE,
             mistakes=[
                 Mistake(
                     "flat sphere (no sin²θ)",
                     "Your (dn̂)² is dθ² + dφ²: a step dφ moves the point along a circle of radius "
                     "sin θ, so it counts sin²θ dφ².",
                     lambda t, a, b: np.asarray(a) ** 2 + np.asarray(b) ** 2,
-                    compare=close(),
+                    compare=CLOSE,
                 ),
                 Mistake(
                     "sin θ for sin²θ",
                     "The azimuthal term is sin²θ dφ² (the square of the arc sin θ dφ).",
                     lambda t, a, b: np.asarray(a) ** 2 + np.sin(t) * np.asarray(b) ** 2,
-                    compare=close(),
+                    compare=CLOSE,
                 ),
             ],
         ),
@@ -838,28 +755,28 @@ PART_E = Part(
             "haar_angle_density",
             angle_cases,
             H.haar_angle_density,
-            close(),
+            CLOSE,
             mistakes=[
                 Mistake(
                     "uniform rotation angle",
                     "Uniform rotations do not have uniform angles: the volume element 4 sin²(Ω/2) "
                     "makes small angles rare; the density is (1 − cos Ω)/π.",
                     lambda w: np.full(np.shape(w), 1 / PI),
-                    compare=close(),
+                    compare=CLOSE,
                 ),
                 Mistake(
                     "volume element not normalised",
                     "Integrated over the axis the volume element is 4π · 4 sin²(Ω/2); divide by "
                     "the volume 8π² of SO(3): the density (1 − cos Ω)/π integrates to 1.",
                     lambda w: 4 * np.sin(np.asarray(w) / 2) ** 2,
-                    compare=close(),
+                    compare=CLOSE,
                 ),
                 Mistake(
                     "density of a polar angle (sin Ω / 2)",
                     "sin Ω / 2 is the density of a polar angle on the sphere S²; the rotation "
                     "angle has (1 − cos Ω)/π.",
                     lambda w: np.sin(w) / 2,
-                    compare=close(),
+                    compare=CLOSE,
                 ),
             ],
         ),
@@ -867,27 +784,27 @@ PART_E = Part(
             "ball_fraction",
             ball_cases,
             H.ball_volume_fraction,
-            close(1e-7, 1e-12),
+            allclose(1e-7, 1e-12),
             mistakes=[
                 Mistake(
                     "flat ball",
                     "ρ³/(6π) is the ball of flat rotation-vector space (the small-ρ limit): "
                     "integrate the density, (ρ − sin ρ)/π.",
                     lambda r: np.asarray(r) ** 3 / (6 * PI),
-                    compare=close(),
+                    compare=CLOSE,
                 ),
                 Mistake(
                     "uniform in the rotation-vector ball",
                     "(ρ/π)³ assumes uniform rotations fill the ball of radius π uniformly: they "
                     "do not; the fraction is (ρ − sin ρ)/π.",
                     lambda r: (np.asarray(r) / PI) ** 3,
-                    compare=close(),
+                    compare=CLOSE,
                 ),
                 Mistake(
                     "uniform rotation angle",
                     "ρ/π assumes uniform angles; integrate (1 − cos Ω)/π: (ρ − sin ρ)/π.",
                     lambda r: np.asarray(r) / PI,
-                    compare=close(),
+                    compare=CLOSE,
                 ),
             ],
         ),
@@ -895,20 +812,20 @@ PART_E = Part(
             "euler_density",
             euler_density_cases,
             H.euler_haar_density,
-            close(),
+            CLOSE,
             mistakes=[
                 Mistake(
                     "uniform in the Euler angles",
                     "Uniform rotations are not uniform in (φ, θ, ψ): the volume element is "
                     "sin θ dφ dθ dψ, so the density is sin θ / (8π²).",
                     lambda a: np.full(np.shape(a)[:-1], 1 / (4 * PI**3)),
-                    compare=close(),
+                    compare=CLOSE,
                 ),
                 Mistake(
                     "volume element not normalised",
                     "sin θ is the volume element; divide by 8π² for a probability density.",
                     lambda a: np.sin(np.asarray(a)[..., 1]),
-                    compare=close(),
+                    compare=CLOSE,
                 ),
             ],
         ),
@@ -935,17 +852,19 @@ def _probes(seed: int, kind: str) -> np.ndarray:
 
 
 def step_cases(rng):
-    visible = [Case((np.deg2rad(20.0),), label="δ = 20°", visible=True, key=("grid", 1))]
+    visible = [Case((np.deg2rad(20.0),), label="δ = 20°", visible=True, key=1, tags=("grid",))]
     steps = [rng.uniform(15.0, 22.0), rng.uniform(22.0, 30.0)]
-    return visible + [Case((np.deg2rad(d),), key=("grid", int(rng.integers(2**31)))) for d in steps]
+    return visible + [
+        Case((np.deg2rad(d),), key=int(rng.integers(2**31)), tags=("grid",)) for d in steps
+    ]
 
 
 def grid_cases(rng):
     """Steps of 20–30°: all of a part's answers travel in one kernel output of at most 256 KiB,
     and a grid of 8π²/δ³ float64 quaternions is 100 KiB at 20°."""
-    visible = [Case((np.deg2rad(25.0),), label="δ = 25°", visible=True, key=("grid", 2))]
+    visible = [Case((np.deg2rad(25.0),), label="δ = 25°", visible=True, key=2, tags=("grid",))]
     step = np.deg2rad(rng.uniform(20.0, 30.0))
-    return [*visible, Case((step,), key=("grid", int(rng.integers(2**31))))]
+    return [*visible, Case((step,), key=int(rng.integers(2**31)), tags=("grid",))]
 
 
 def radius_cases(rng):
@@ -985,7 +904,8 @@ def _directions(value):
 
 
 def _seed(case):
-    return tags(case)[1] if len(tags(case)) > 1 else 0
+    """The seed of a grid case's probe points (0 for any other case)."""
+    return case.key if "grid" in case.tags else 0
 
 
 def measured_directions():
@@ -1082,20 +1002,20 @@ PART_F = Part(
             "angular_step",
             radius_cases,
             S.angular_step_for_radius,
-            close(1e-9, 1e-12),
+            allclose(1e-9, 1e-12),
             mistakes=[
                 Mistake(
                     "small-angle step 1/R",
                     "1/R is only the small-angle limit: eq. 27 is tan δθ = 1/R, δθ = arctan(1/R) "
                     "(for R = 1 that is 45°, not 57°).",
                     lambda r: 1.0 / np.asarray(r, dtype=np.float64),
-                    compare=close(),
+                    compare=CLOSE,
                 ),
                 Mistake(
                     "degrees for radians",
                     "Your step is in degrees; all angles in this course are radians.",
                     lambda r: np.rad2deg(S.angular_step_for_radius(r)),
-                    compare=close(),
+                    compare=CLOSE,
                 ),
             ],
         ),
@@ -1252,9 +1172,9 @@ def measured_random():
 
 
 def count_cases(rng):
-    visible = [Case((500,), label="n = 500", visible=True, key=("grid", 4))]
+    visible = [Case((500,), label="n = 500", visible=True, key=4, tags=("grid",))]
     n = int(rng.integers(300, 701))
-    return [*visible, Case((n,), key=("grid", int(rng.integers(2**31))))]
+    return [*visible, Case((n,), key=int(rng.integers(2**31)), tags=("grid",))]
 
 
 def measured_deterministic():

@@ -35,6 +35,20 @@ MUTANTS = [
         {A: "reflection not fixed"},
     ),
     Mutant(
+        "kabsch_reflection_on_the_largest_singular_value",
+        "kabsch",
+        "def kabsch(P, Q, weights=None):\n"
+        "    P, Q = np.asarray(P, dtype=float), np.asarray(Q, dtype=float)\n"
+        "    w = np.ones(len(P)) if weights is None else np.asarray(weights, dtype=float)\n"
+        "    pbar, qbar = w @ P / w.sum(), w @ Q / w.sum()\n"
+        "    U, _, Vt = np.linalg.svd((w[:, None] * (P - pbar)).T @ (Q - qbar))\n"
+        "    d = np.sign(np.linalg.det(Vt.T @ U.T))\n"
+        "    R = Vt.T @ np.diag([d, 1.0, 1.0]) @ U.T\n"
+        "    return R, qbar - R @ pbar",
+        {A},  # d = +1 on every pair but a mirror image: Part H's data are not mirrored
+        {A: "reflection fixed on the wrong singular direction"},
+    ),
+    Mutant(
         "kabsch_not_centred",
         "kabsch",
         "def kabsch(P, Q, weights=None):\n"
@@ -208,6 +222,29 @@ MUTANTS = [
         "    return _log_joint(X1, X2, M, scales, R, t, 1.0)",
         {G},  # Part H fits with ν = 1
         {G: "ν ignored"},
+    ),
+    Mutant(
+        "log_joint_nu_in_the_prior_of_M",
+        "log_joint",
+        "_log_joint = log_joint\n"
+        "def _log_t_sum(x, s, nu):\n"
+        "    nu = torch.as_tensor(nu, dtype=x.dtype)\n"
+        "    c = torch.lgamma((nu + 1) / 2) - torch.lgamma(nu / 2) - 0.5 * torch.log(nu * math.pi)\n"
+        "    return (c - math.log(s) - (nu + 1) / 2 * torch.log1p((x / s) ** 2 / nu)).sum()\n"
+        "def log_joint(X1, X2, M, scales, R, t, nu=1.0):\n"
+        "    return _log_joint(X1, X2, M, scales, R, t, nu) - _log_t_sum(M, 3.0, 1.0) + _log_t_sum(M, 3.0, nu)",
+        {G},  # Part H fits with ν = 1, where the prior is the same
+        {G: "ν in the prior of M"},
+    ),
+    Mutant(
+        "log_joint_scales_as_variances",
+        "log_joint",
+        "_log_joint = log_joint\n"
+        "def log_joint(X1, X2, M, scales, R, t, nu=1.0):\n"
+        "    # the Student-t scale is √sᵢ; the prior of sᵢ stays HalfNormal(1) on sᵢ\n"
+        "    return _log_joint(X1, X2, M, scales.sqrt(), R, t, nu) + (scales / 2 - scales**2 / 2).sum()",
+        {G},  # the fit of H adapts its scales and still finds the motion (under 1° in 40 draws)
+        {G: "scales used as variances"},
     ),
     # -- H: the MAP fit ----------------------------------------------------------------------
     Mutant(

@@ -16,10 +16,10 @@
 # # Problem set 6 — Superposition
 #
 # *Study group meetings of Friday 11 March 2022: [Deep probabilistic programming and 3D
-# protein structure (Sanz Moreta et al., 2019, 2020)](https://cryoem-study-group.github.io/course/book/meetings/2022-03-11-sanz-moreta.html), and of
+# protein structure (Sanz Moreta et al., 2019, 2020)]({book_url}/book/meetings/2022-03-11-sanz-moreta.html), and of
 # Friday 1 April 2022: [Discovering quaternion applications (Hanson,
-# 2020)](https://cryoem-study-group.github.io/course/book/meetings/2022-04-01-hanson.html); this problem set's [page in the
-# book](https://cryoem-study-group.github.io/course/book/problem-sets/ps06_superposition.html).*
+# 2020)]({book_url}/book/meetings/2022-04-01-hanson.html); this problem set's [page in the
+# book]({book_url}/book/problem-sets/ps06_superposition.html).*
 #
 # Two structures of one molecule — two models of an NMR ensemble, an atomic model and a
 # map's fitted copy, two conformations — are compared after *superposing* them: the
@@ -27,9 +27,9 @@
 # three ways:
 #
 # * by **least squares** (Parts A–C): the SVD solution of Kabsch (the orthogonal
-#   Procrustes problem, with the reflection fixed) and the quaternion solution of Horn
-#   and Hanson (2020) — the top eigenvector of a 4×4 *profile matrix* — which agree, and
-#   give the RMSD after superposition; with weights per point;
+#   Procrustes problem, with the reflection fixed) and the quaternion solution (Horn,
+#   1987, in the form of Hanson, 2020) — the top eigenvector of a 4×4 *profile matrix* —
+#   which agree, and give the RMSD after superposition; with weights per point;
 # * with the **uniform prior over rotations** of Sanz Moreta et al. (2019), eq. 7–9
 #   (Parts D–F): why it is uniform (the meeting's question 5), and what its
 #   initialisation is (question 10);
@@ -37,7 +37,7 @@
 #   a prior on the translation (eq. 11), maximised by gradient descent in PyTorch from
 #   the paper's initialisation — robust to a flexible region where least squares is not.
 #
-# **Conventions** (the [book's conventions page](https://cryoem-study-group.github.io/course/book/conventions.html)): quaternions are
+# **Conventions** (the [book's conventions page]({book_url}/book/conventions.html)): quaternions are
 # scalar-first `[w, x, y, z]` with the Hamilton product; rotations are *active*; a
 # rotation matrix left-multiplies column vectors of `xyz` coordinates; angles are
 # **radians**; coordinates are in ångström (Å). A structure of $N$ points is an array of
@@ -66,6 +66,12 @@ import sympy as sp
 import torch
 
 torch.set_default_dtype(torch.float64)  # tensors are float64 unless you ask otherwise
+
+# %% nbgrader={"grade": false, "grade_id": "imports_optim", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# PyTorch loads its compiler stack (torch._dynamo) when the first optimiser is made: a few seconds,
+# once per kernel. Loading it here keeps that out of Part H, whose fits then take the same time on
+# every call.
+import torch._dynamo
 
 
 # %% nbgrader={"grade": false, "grade_id": "tools", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -121,9 +127,10 @@ def flexible_pair(rng, n=48, flexible=0.25, sigma=0.1, radius=12.0, hinge=(0.8, 
     """Two copies X1, X2 (n, 3) of a compact structure whose second copy has a flexible region,
     and the true rigid motion: returns (X1, X2, R, t) with x2 ≈ R x1 + t on the rigid part.
 
-    n atoms uniform in a ball of `radius` Å; in X2 the fraction `flexible` of them farthest along
-    a random direction swings by a hinge rotation of 0.8–1.4 rad; X2 is then rotated by a random
-    R and translated by t; both copies get Gaussian noise of `sigma` Å.
+    n atoms uniform in a ball of `radius` Å; in X2 the fraction `flexible` of them (rounded to a
+    whole number of atoms; 0: a rigid pair) farthest along a random direction swings by a hinge
+    rotation of 0.8–1.4 rad; X2 is then rotated by a random R and translated by t; both copies
+    get Gaussian noise of `sigma` Å.
     """
     r = radius * rng.random(n) ** (1 / 3)
     d = rng.normal(size=(n, 3))
@@ -135,7 +142,7 @@ def flexible_pair(rng, n=48, flexible=0.25, sigma=0.1, radius=12.0, hinge=(0.8, 
     u /= np.linalg.norm(u)  # the direction of the flexible region
     k = round(flexible * n)
     moving = np.argsort(M @ u)[n - k :]
-    pivot = M[moving].mean(axis=0) - 4 * u
+    pivot = (M[moving].mean(axis=0) if k else np.zeros(3)) - 4 * u  # k = 0: nothing moves
     axis = np.cross(u, rng.normal(size=3))
     axis /= np.linalg.norm(axis)
     angle = rng.uniform(*hinge) * rng.choice([-1.0, 1.0])
@@ -202,16 +209,46 @@ P = 5 * rng.normal(size=(20, 3))
 R_true, t_true = random_rotation(rng), np.array([1.0, -2.0, 3.0])
 R, t = kabsch(P, P @ R_true.T + t_true)
 assert np.allclose(R, R_true) and np.allclose(t, t_true), "an exact rigid motion is recovered"
+
+
+def cost(R, t, P, Q, w):
+    """E(R, t) = Σ wᵢ |R pᵢ + t − qᵢ|²."""
+    return np.sum(w * np.sum((P @ R.T + t - Q) ** 2, axis=1))
+
+
+def best_cost(G, P, Q, w):
+    """E of the rotation G with its best translation (weighted centroids)."""
+    return cost(G, np.average(Q, axis=0, weights=w) - G @ np.average(P, axis=0, weights=w), P, Q, w)
+
+
+def small_rotation(rng, angle=0.05):
+    q = np.concatenate([[1.0], angle / 2 * rng.normal(size=3)])
+    return quat_to_matrix(q / np.linalg.norm(q))
+
+
 mirror = P * [1.0, 1.0, -1.0]  # a mirror image: no rotation maps P onto it
 R, t = kabsch(P, mirror @ R_true.T)
-assert np.isclose(np.linalg.det(R), 1.0), "det R = +1: fix the reflection"
+assert np.allclose(R.T @ R, np.eye(3)) and np.isclose(np.linalg.det(R), 1.0), "det R = +1"
+ones = np.ones(20)
+for _ in range(100):  # the best rotation, not just any rotation: no nearby one does better
+    G = small_rotation(rng) @ R
+    assert cost(R, t, P, mirror @ R_true.T, ones) <= best_cost(G, P, mirror @ R_true.T, ones) + 1e-9
 Q = P @ R_true.T + t_true + 0.3 * rng.normal(size=P.shape)
 w = rng.random(20)
 R, t = kabsch(P, Q, w)
-cost = lambda R, t: np.sum(w * np.sum((P @ R.T + t - Q) ** 2, axis=1))  # noqa: E731
 for _ in range(200):  # no other rotation does better
     G = random_rotation(rng)
-    assert cost(R, t) <= cost(G, (w @ Q - G @ (w @ P)) / w.sum()) + 1e-9
+    assert cost(R, t, P, Q, w) <= best_cost(G, P, Q, w) + 1e-9
+for _ in range(100):
+    assert cost(R, t, P, Q, w) <= best_cost(small_rotation(rng) @ R, P, Q, w) + 1e-9
+wild = Q + 20 * rng.normal(size=Q.shape) * (np.arange(20) < 5)[:, None]  # five wild points
+R0, t0 = kabsch(P, wild, np.where(np.arange(20) < 5, 0.0, 1.0))
+R1, t1 = kabsch(P[5:], wild[5:])
+assert np.allclose(R0, R1) and np.allclose(t0, t1), "a weight of 0 leaves its point out"
+k = rng.integers(1, 4, size=20)
+R2, t2 = kabsch(P, wild, k)
+R3, t3 = kabsch(np.repeat(P, k, axis=0), np.repeat(wild, k, axis=0))
+assert np.allclose(R2, R3) and np.allclose(t2, t3), "a weight of 3 counts its point 3 times"
 print("Part A: visible tests passed")
 
 
@@ -289,8 +326,18 @@ print("Part B: visible tests passed")
 # * `quaternion_superposition(P, Q, weights=None)` → `(q, t)`: the optimal rotation as a
 #   unit quaternion `q` of shape `(4,)` (either sign) and the translation `t` (`(3,)`);
 # * `superposition_rmsd(P, Q, weights=None)` → a number: the (weighted) RMSD after the
-#   optimal superposition. Rounding can make $E_{\min}$ a tiny negative number for an
-#   exact fit: clip it at 0 before the square root.
+#   optimal superposition, from the eigenvalue as above or from the residuals of the
+#   optimal $R, t$ — both are accepted.
+#
+# **Precision of the eigenvalue form.** $E_{\min}$ is a small difference of two large
+# numbers: with $G = \sum_i w_i(\lVert\tilde p_i\rVert^2 + \lVert\tilde q_i\rVert^2)$,
+# rounding leaves an error of a few $\varepsilon G$ ($\varepsilon \approx 2.2\cdot10^{-16}$,
+# `np.finfo(float).eps`). For an exact fit the eigenvalue form therefore returns an RMSD
+# of up to about $3\sqrt{\varepsilon G/\sum_i w_i}$ instead of 0 — about $10^{-7}$ × the
+# coordinates' spread (their standard deviation), so $10^{-6}$ Å and more for a protein —
+# or a tiny *negative* $E_{\min}$: clip it at 0 before the square root. The visible test and the
+# grader accept your RMSD when it is within $10^{-6}$ of the reference relatively, or
+# within $\max\bigl(10^{-5}\,\text{Å},\ 10\sqrt{\varepsilon G/\sum_i w_i}\bigr)$ absolutely.
 #
 # The two methods agree: the visible test compares your quaternion with your Kabsch
 # rotation.
@@ -332,7 +379,11 @@ R, t_kabsch = kabsch(P, Q, w)
 assert np.allclose(quat_to_matrix(q), R) and np.allclose(t, t_kabsch), "the methods agree"
 residual = P @ R.T + t_kabsch - Q
 assert np.isclose(superposition_rmsd(P, Q, w), np.sqrt(w @ np.sum(residual**2, axis=1) / w.sum()))
-assert np.isclose(superposition_rmsd(P, P @ R_true.T - 1.0), 0.0, atol=1e-6), "an exact fit"
+X = 30 * rng.normal(size=(200, 3)) + [40.0, -60.0, 25.0]  # protein-sized, off the origin
+G = 2 * np.sum((X - X.mean(axis=0)) ** 2)  # Σ (|p̃|² + |q̃|²) of an exact fit
+floor = max(1e-5, 10 * np.sqrt(np.finfo(float).eps * G / len(X)))
+rmsd = superposition_rmsd(X, X @ R_true.T - 1.0)
+assert np.ndim(rmsd) == 0 and 0.0 <= rmsd <= floor, f"an exact fit: RMSD 0, not {rmsd}"
 print("Part C: visible tests passed")
 
 
@@ -412,9 +463,21 @@ assert np.allclose(quat_from_uniform([1.0, 0.3, 0.0]), [1.0, 0.0, 0.0, 0.0]), "u
 assert np.allclose(quat_from_uniform([0.0, 0.25, 0.0]), [0.0, 1.0, 0.0, 0.0]), "u1 = 0: π about x"
 assert isinstance(VOLUME_ELEMENT, sp.Expr), "VOLUME_ELEMENT is a SymPy expression"
 print("volume element:", VOLUME_ELEMENT)
-value = complex(VOLUME_ELEMENT.subs({u1: 0.3, u2: 0.6, u3: 0.8}).evalf())
-print("at u = (0.3, 0.6, 0.8):", value)
-print("Part D: visible tests passed (the volume element itself is checked when graded)")
+for point in np.array([(0.3, 0.6, 0.8), (0.05, 0.9, 0.1), (0.77, 0.13, 0.42)]):
+    value = complex(VOLUME_ELEMENT.subs(dict(zip((u1, u2, u3), point, strict=True))).evalf())
+    # the same factor from your quat_from_uniform, its Jacobian by central differences
+    h = 1e-6
+    J = np.stack(
+        [
+            (quat_from_uniform(point + h * e) - quat_from_uniform(point - h * e)) / (2 * h)
+            for e in np.eye(3)
+        ],
+        axis=-1,
+    )
+    numeric = np.sqrt(np.linalg.det(J.T @ J))
+    print(f"at u = {tuple(point.tolist())}: {value.real:.10f} (finite differences: {numeric:.10f})")
+    assert abs(value.imag) < 1e-12 and np.isclose(value.real, numeric, rtol=1e-6), "√det(JᵀJ)"
+print("Part D: visible tests passed")
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md_16", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -432,10 +495,16 @@ print("Part D: visible tests passed (the volume element itself is checked when g
 #    rotation, the integral of the density above from 0 to $\theta$, for an array of angles
 #    in $[0, \pi]$.
 # 2. Implement `sample_rotation_prior(n, seed)`: `n` draws of the prior of Part D (eq. 7–8)
-#    as unit quaternions, shape `(n, 4)`, using `np.random.default_rng(seed)`.
+#    as unit quaternions, shape `(n, 4)`: draw the $u$ from the generator
+#    `np.random.default_rng(seed)` (e.g. its `random` method, uniform on $[0, 1)$) and map
+#    them with your `quat_from_uniform`. How exactly you draw them is up to you: your
+#    samples are not compared with given values.
 #
 # The visible test runs a Kolmogorov–Smirnov test of your samples' angles against your
-# distribution function; the grader runs its own statistics on your samples.
+# distribution function; the grader runs its own statistics on your samples (the
+# Kolmogorov–Smirnov test of the angles against the Haar distribution function, and
+# $\mathbb E[q\,q^\mathsf{T}] = \tfrac14 I$), which a correct sampler passes but for a
+# chance below $10^{-5}$.
 
 
 # %% nbgrader={"grade": false, "grade_id": "uniformity", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -461,8 +530,8 @@ assert np.all(np.diff(haar_angle_cdf(np.linspace(0, np.pi, 50))) >= 0), "non-dec
 n = 20000
 q = sample_rotation_prior(n, seed=4)
 assert q.shape == (n, 4) and np.allclose(np.linalg.norm(q, axis=1), 1.0)
-theta = np.sort(quat_angle(q))
-ks = np.max(np.abs(haar_angle_cdf(theta) - (np.arange(n) + 0.5) / n))  # KS distance
+F = haar_angle_cdf(np.sort(quat_angle(q)))
+ks = max(np.max(np.arange(1, n + 1) / n - F), np.max(F - np.arange(n) / n))  # KS distance
 print(
     f"KS distance √n·D = {np.sqrt(n) * ks:.2f} (a Haar sampler stays below 2.23 in 9999 runs of 10000)"
 )
@@ -478,14 +547,31 @@ print("Part E: visible tests passed")
 # > Why is this near the identity matrix (i.e., no rotation)? Would other choices be
 # > suitable?*
 #
+# The question takes for granted that this $\mathbf u$ is near the identity. Check it:
+#
 # 1. `INIT_ANGLE`: the rotation angle (radians, in $[0, \pi]$) of the rotation
-#    $R(q(0.9, 0.1, 0.9))$ — use your Part D. Is it "near" the identity?
+#    $R(q(0.9, 0.1, 0.9))$ — use your Part D and the given `quat_angle`; a single number
+#    (a Python or NumPy float). You will find tens of degrees: **as a rotation, the
+#    paper's starting point is not near the identity.** "Near" can honestly mean only near
+#    *in the cube*: $\mathbf u$ is a short distance from points of the cube whose rotation
+#    is the identity (item 2), but the map $u \mapsto q(u)$ is steep there —
+#    $\sqrt{1-u_1}$ has an infinite slope at $u_1 = 1$, and a tenth of the unit interval
+#    in $u_3$ is a tenth of a full turn of the angle $2\pi u_3$ — so a short distance in
+#    the cube is a large rotation.
 # 2. `U_IDENTITY`: a point $u \in [0, 1]^3$ (an array of 3 numbers) whose rotation
-#    $R(q(u))$ is **exactly** the identity. Where in the cube is it? (Hint: $|w| \le
-#    \sqrt{u_1}$.) A gradient-based optimiser such as Pyro's works on $u$ through an
-#    unconstrained variable, $u_k = 1/(1 + e^{-a_k})$ with $a_k \in \mathbb R$: can it ever
-#    reach your point? And what happens when it pushes $u_2$ or $u_3$ — angles, periodic in
-#    the formula — against 0 or 1? These are the reasons Part H changes coordinates.
+#    $R(q(u))$ is **exactly** the identity: $q(u) = \pm(1, 0, 0, 0)$ ($q$ and $-q$ are the
+#    same rotation). There is not one such point but infinitely many: find where they lie
+#    in the cube (hint: $|w| \le \sqrt{u_1}$) and give any one of them. The visible test
+#    and the grader accept every point of the cube whose rotation is the identity (an
+#    angle below $10^{-7}$ rad).
+# 3. Two questions to answer in words, in the cell after the visible tests (not graded):
+#    (a) a gradient-based optimiser such as Pyro's works on $u$ through unconstrained
+#    variables, $u_k = 1/(1 + e^{-a_k})$ with $a_k \in \mathbb R$: can it ever reach the
+#    points of item 2? (b) What happens when it pushes $u_2$ or $u_3$ — angles, periodic in
+#    the formula — against 0 or 1? These are the reasons Part H holds the rotation in other
+#    coordinates. The question's last sentence is answered by Part H's fit, which starts
+#    from this $\mathbf u$ and still finds the rotation (and by the experiment suggested at
+#    the end of the notebook).
 
 
 # %% nbgrader={"grade": false, "grade_id": "init", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -498,12 +584,22 @@ U_IDENTITY = np.array([1.0, 0.0, 0.0])
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "test_init", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-assert isinstance(INIT_ANGLE, float | int) and 0 <= INIT_ANGLE <= np.pi, "an angle in [0, π]"
-print(f"the paper's initial rotation turns by {INIT_ANGLE:.4f} rad = {np.degrees(INIT_ANGLE):.1f}°")
+assert INIT_ANGLE is not None and np.ndim(INIT_ANGLE) == 0, "INIT_ANGLE is a single number"
+angle = float(INIT_ANGLE)
+assert 0 <= angle <= np.pi, "an angle in [0, π]"
+print(f"the paper's initial rotation turns by {angle:.4f} rad = {np.degrees(angle):.1f}°")
 U = np.asarray(U_IDENTITY, dtype=float)
 assert U.shape == (3,) and np.all((0 <= U) & (U <= 1)), "a point of the cube [0, 1]³"
-assert np.isclose(quat_angle(quat_from_uniform(U)), 0.0, atol=1e-9), "R(q(u)) is the identity"
+assert quat_angle(quat_from_uniform(U)) < 1e-7, "R(q(u)) is the identity"
 print("Part F: visible tests passed (INIT_ANGLE is checked when graded)")
+
+
+# %% [markdown]
+# **Part F, questions (a) and (b): your answers** (not graded; edit this cell).
+#
+# (a) …
+#
+# (b) …
 
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "md_22", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -516,10 +612,13 @@ print("Part F: visible tests passed (INIT_ANGLE is checked when graded)")
 # $$ X_{1,ij} \sim t_\nu\bigl(M_{ij},\ s_i\bigr), \qquad
 # X_{2,ij} \sim t_\nu\bigl((R\,m_i + T)_j,\ s_i\bigr), $$
 #
-# with one scale $s_i > 0$ per atom (the diagonal of the paper's atom covariance $U$),
-# and the priors, as in THESEUS-PP's code: $T \sim \mathcal N(0, I_3)$ (eq. 11),
+# with one scale $s_i > 0$ per atom, shared by its three coordinates. It is a *scale*, in
+# ångström like a standard deviation, **not a variance**: it plays the part of
+# $\sqrt{U_{ii}}$, where the paper's diagonal atom covariance $U$ holds variances (in the
+# normal limit $\nu \to \infty$, $t_\nu(\mu, s)$ becomes $\mathcal N(\mu, s^2)$). The
+# priors, as in THESEUS-PP's code: $T \sim \mathcal N(0, I_3)$ (eq. 11),
 # $s_i \sim \text{HalfNormal}(1)$ (§II.F), each $M_{ij} \sim t_1(0, 3)$ — a Cauchy of
-# scale 3 Å (§II.C) — and $R$ uniform (Parts D–E). The Student-t density of $\nu$ degrees
+# scale 3 Å (§II.C), whatever $\nu$ is — and $R$ uniform (Parts D–E). The Student-t density of $\nu$ degrees
 # of freedom, location $\mu$ and scale $s$ is
 #
 # $$ t_\nu(x;\mu, s) = \frac{\Gamma(\frac{\nu+1}2)}{\Gamma(\frac\nu2)\sqrt{\nu\pi}\,s}
@@ -541,10 +640,13 @@ print("Part F: visible tests passed (INIT_ANGLE is checked when graded)")
 # `log_joint(X1, X2, M, scales, R, t, nu=1.0)`, the **log of the product of all these
 # densities** — the likelihood of both structures and the priors of $M$, the scales and
 # $T$, every density normalised (constants included) — leaving out only the rotation's
-# prior, which is a constant. Inputs are float64 tensors: `X1`, `X2`, `M` `(N, 3)`,
-# `scales` `(N,)`, `R` `(3, 3)`, `t` `(3,)`; return a scalar tensor, differentiable in
-# `M`, `scales`, `R` and `t` (use torch operations only; `torch.lgamma` is the log of
-# $\Gamma$, and `torch.distributions.StudentT` is allowed). Mind the convention: the mean
+# prior, which is a constant. The degrees of freedom `nu` are those of the two likelihood
+# terms only: the prior of $M$ stays $t_1(0, 3)$ whatever `nu` is. Inputs are float64
+# tensors: `X1`, `X2`, `M` `(N, 3)`, `scales` `(N,)`, `R` `(3, 3)`, `t` `(3,)`; return a
+# scalar tensor, differentiable in `M`, `scales`, `R` and `t` (use torch operations only;
+# `torch.lgamma` is the log of $\Gamma$, and `torch.distributions.StudentT` is allowed).
+# The grader compares your value with the reference's to $10^{-9}$ relatively, for
+# several $\nu$, scales, rotations and translations. Mind the convention: the mean
 # of atom $i$ in $X_2$ is $R\,m_i + T$, i.e. the rows of `M @ R.T + t` (THESEUS-PP's
 # code, written for row vectors, multiplies `M @ R` with its own `R` — our $R^\mathsf{T}$).
 #
@@ -588,6 +690,22 @@ log_pM = torch.distributions.Cauchy(0.0, 3.0).log_prob(X1[:1]).sum()  # the prio
 log_ps = 0.5 * math.log(2 / math.pi) - 0.5  # s = 1 under HalfNormal(1)
 log_pt = -1.5 * math.log(2 * math.pi)  # t = 0 under N(0, I₃)
 assert torch.isclose(one, 6 * -math.log(math.pi) + log_pM + log_ps + log_pt), "one atom"
+# s = 2: each of the six log densities gains −log 2 (the 1/s in front), log p(s) loses 3/2
+two = log_joint(X1[:1], X1[:1], X1[:1], torch.full((1,), 2.0), Id, zero)
+assert torch.isclose(two - one, torch.tensor(-6 * math.log(2) - 1.5)), "the scale: s = 2"
+# ν = 3 in the likelihood only: log t₃(0; 0, 1) = log Γ(2) − log Γ(3/2) − ½ log 3π each
+three = log_joint(X1[:1], X1[:1], X1[:1], torch.ones(1), Id, zero, nu=3.0)
+log_t3_at_0 = math.lgamma(2.0) - math.lgamma(1.5) - 0.5 * math.log(3 * math.pi)
+assert torch.isclose(three - one, torch.tensor(6 * (log_t3_at_0 + math.log(math.pi)))), "ν = 3"
+# a residual of 2 Å in one coordinate of X2 (ν = 2.5, s = 1.5): −(ν+1)/2 · log(1 + r²/(ν s²))
+s15, shift = torch.full((1,), 1.5), torch.tensor([0.0, 2.0, 0.0])
+base = log_joint(X1[:1], X1[:1], X1[:1], s15, Id, zero, nu=2.5)
+off = log_joint(X1[:1], X1[:1] + shift, X1[:1], s15, Id, zero, nu=2.5)
+assert torch.isclose(off - base, torch.tensor(-1.75 * math.log1p(4 / (2.5 * 2.25)))), "a residual"
+# X2 exactly R m + t (the rows of M @ R.T + t): only the prior of t differs from R = I, t = 0
+moved = log_joint(M, M @ R.T + t, M, scales, R, t)
+still = log_joint(M, M, M, scales, Id, zero)
+assert torch.isclose(moved - still, -(t**2).sum() / 2), "x₂ = R m + t, and T ~ N(0, I₃)"
 Ms = M.clone().requires_grad_(True)
 log_joint(X1, X2, Ms, scales, R, t).backward()
 assert Ms.grad is not None and torch.all(torch.isfinite(Ms.grad)), "differentiable in M"
@@ -605,32 +723,55 @@ print("Part G: visible tests passed")
 # joint density: MAP by gradient ascent, in each variable's unconstrained coordinates.
 # Do the same in PyTorch, with THESEUS-PP's pipeline:
 #
-# 1. **Centre** both structures: $A = X_1 - c_1$, $B = X_2 - c_2$ (centroids $c_1, c_2$).
+# 1. **Centre** both structures: $A = X_1 - c_1$, $B = X_2 - c_2$, with the plain
+#    (unweighted) centroids $c_1, c_2$, the means of the rows.
 # 2. **Pre-superpose by least squares**, as THESEUS-PP's code does: $R_k$ = your
-#    `kabsch(A, B)` rotation; $Y = B R_k$ (the rows $R_k^\mathsf{T} b_i$) is then
-#    roughly aligned with $A$.
+#    `kabsch(A, B)` rotation (no weights); $Y = B R_k$ (the rows $R_k^\mathsf{T} b_i$) is
+#    then roughly aligned with $A$.
 # 3. **Maximise** `log_joint(A, Y, M, exp(log_s), R(q/‖q‖), t, nu)` over the unconstrained
-#    tensors `q` (4,), `t` (3,), `M` (N, 3) and `log_s` (N,), starting from the paper's
-#    initialisation: `q` = `quat_from_uniform(INIT_U)` (Part F: the rotation is held as a
-#    free 4-vector, normalised in `quat_to_matrix_torch`, instead of Pyro's $u$ — no
-#    boundary, no seam), `t` = 0, `M` = $(A + Y)/2$, and every `log_s` =
-#    $\log 0.6745$ (0.6745 is the median of HalfNormal(1), Pyro's `init_to_median`). Use
-#    `torch.optim.Adam` with learning rate `lr` and `steps` steps, multiplying the
-#    learning rate by $0.01^{1/\text{steps}}$ after each step
-#    (`torch.optim.lr_scheduler.ExponentialLR`), so that it ends at `lr / 100`; minimise
-#    `-log_joint`. This gives $R_m$, $t_m$ with $y \approx R_m m + t_m$.
+#    float64 tensors `q` (4,), `t` (3,), `M` (N, 3) and `log_s` (N,), starting from the
+#    paper's initialisation: `q` = `quat_from_uniform(INIT_U)` with the `INIT_U` of Part
+#    F's cell (run it first), `t` = 0, `M` = $(A + Y)/2$, and every `log_s` =
+#    $\log 0.6745$ (0.6745 is the median of HalfNormal(1), Pyro's `init_to_median`). The
+#    rotation is held as a free 4-vector, normalised by the given `quat_to_matrix_torch`,
+#    instead of Pyro's $u$ — no boundary, no seam (Part F). Use one `torch.optim.Adam`
+#    over the four tensors with learning rate `lr`, and `steps` iterations of: zero the
+#    gradients, compute the loss `-log_joint(...)`, `backward()`, the optimiser's `step()`,
+#    then the scheduler's `step()` — a `torch.optim.lr_scheduler.ExponentialLR` with
+#    `gamma` $= 0.01^{1/\text{steps}}$. Iteration $k = 0, \dots, \text{steps} - 1$ then
+#    uses the rate $\text{lr}\cdot 0.01^{k/\text{steps}}$, and the scheduler's rate after the
+#    last one is `lr / 100`. The final `q` and `t` give $R_m = R(q/\lVert q\rVert)$ and
+#    $t_m$ with $y \approx R_m m + t_m$.
 # 4. **Compose**: $x_2 - c_2 = R_k\,y$, so $x_2 \approx R\,x_1 + t$ with
 #    $R = R_k R_m$ and $t = c_2 - R\,c_1 + R_k t_m$.
 #
+# **Where the fit starts.** After step 2 the rotation left to find, $R_m$, is close to the
+# identity — as far from it as least squares is off: 8–22° on the test data below — but
+# the paper's starting rotation is the one of Part F, about 80° from the identity, so the
+# fit starts some 60–95° from its answer. Starting there is deliberate: it is THESEUS-PP's
+# pipeline, and it puts the question's "Would other choices be suitable?" to the test.
+# Adam covers that distance fast: within 5° of the answer after 6–16 of the 200 steps in
+# ten draws. (The grader checks only the motion you recover; start as step 3 says, so
+# that your fit is the pipeline's.)
+#
 # Implement `map_superposition(X1, X2, steps=200, lr=0.1, nu=1.0)` → `(R, t)` (NumPy
 # arrays or tensors of shapes `(3, 3)` and `(3,)`), with $x_2 \approx R\,x_1 + t$. `X1`,
-# `X2` are NumPy arrays `(N, 3)`. It must run in a few seconds (200 steps take well under
-# one on one core).
+# `X2` are NumPy arrays `(N, 3)`. It must run in a few seconds: 200 steps for 48 atoms
+# take about a second on one core (PyTorch's one-off warm-up, a few seconds, is done by the
+# given cell `import torch._dynamo` at the top; without it the first fit in a fresh kernel
+# takes that much longer).
 #
-# The test data (`flexible_pair`) have a flexible quarter of the atoms that moved in $X_2$:
-# least squares is dragged by it (several degrees off); the Student-t model gives those
-# atoms large scales $s_i$ and recovers the rigid motion of the rest. The grader draws such
-# pairs for you and checks the rotation and translation you recover against the truth.
+# The test data (`flexible_pair`, with its default arguments: 48 atoms in a ball of
+# 12 Å, a flexible quarter of them that moved in $X_2$ by a hinge rotation of 0.8–1.4 rad,
+# and Gaussian noise of 0.1 Å on every coordinate): least squares is dragged by the
+# flexible atoms (8–22° off, 13° typically, in 100 draws); the Student-t model gives them
+# large scales $s_i$ and recovers the rigid motion of the rest to about half a degree and
+# a tenth of an ångström (at most 1.1° and 0.16 Å in those draws). The grader draws two
+# such pairs for you and accepts a rotation within 3° and a translation within 0.5 Å of
+# the truth; the visible test asks for 2° and 0.4 Å on two other pairs. That holds at
+# this noise level: with noise of 0.3 Å the MAP estimate itself is typically 1.7° off,
+# more than 2° off in about a third of the draws and up to about 3.5° — a limit of the
+# estimate, not of the optimiser.
 
 
 # %% nbgrader={"grade": false, "grade_id": "map", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -661,20 +802,21 @@ def map_superposition(X1, X2, steps=200, lr=0.1, nu=1.0):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_map", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
-X1, X2, R_true, t_true = flexible_pair(np.random.default_rng(6))
-R_ls, t_ls = kabsch(X1, X2)
-R, t = map_superposition(X1, X2)
-R, t = np.asarray(R, dtype=float), np.asarray(t, dtype=float)
-err = np.degrees(rotation_angle(R_true.T @ R))
-err_ls = np.degrees(rotation_angle(R_true.T @ R_ls))
-print(f"rotation error: least squares {err_ls:.2f}°, MAP {err:.2f}°")
-print(
-    f"translation error: least squares {np.linalg.norm(t_ls - t_true):.2f} Å, "
-    f"MAP {np.linalg.norm(t - t_true):.2f} Å"
-)
-assert R.shape == (3, 3) and t.shape == (3,)
-assert np.isclose(np.linalg.det(R), 1.0), "a rotation"
-assert err < 2.0 and np.linalg.norm(t - t_true) < 0.4, "the rigid motion is recovered"
+for seed in (6, 7):
+    X1, X2, R_true, t_true = flexible_pair(np.random.default_rng(seed))
+    R_ls, t_ls = kabsch(X1, X2)
+    R, t = map_superposition(X1, X2)
+    R, t = np.asarray(R, dtype=float), np.asarray(t, dtype=float)
+    assert R.shape == (3, 3) and t.shape == (3,)
+    assert np.allclose(R.T @ R, np.eye(3)) and np.isclose(np.linalg.det(R), 1.0), "a rotation"
+    err = np.degrees(rotation_angle(R_true.T @ R))
+    err_ls = np.degrees(rotation_angle(R_true.T @ R_ls))
+    print(f"pair {seed}: rotation error: least squares {err_ls:.2f}°, MAP {err:.2f}°")
+    print(
+        f"pair {seed}: translation error: least squares {np.linalg.norm(t_ls - t_true):.2f} Å, "
+        f"MAP {np.linalg.norm(t - t_true):.2f} Å"
+    )
+    assert err < 2.0 and np.linalg.norm(t - t_true) < 0.4, "the rigid motion is recovered"
 print("Part H: visible tests passed")
 
 
