@@ -30,6 +30,7 @@ from autograder.grading.evaluation import (
     EvaluationError,
     EvaluationLimits,
     evaluate_part,
+    run_within,
 )
 from autograder.harness.in_kernel import encode_value
 
@@ -204,3 +205,29 @@ def test_the_child_dies_with_the_grader() -> None:
     for c in alive:  # a zombie reparented to init is gone too; a running one is a failure
         with open(f"/proc/{c}/stat") as f:
             assert f.read().split(") ")[1][0] == "Z", f"evaluation child {c} outlived its grader"
+
+
+def test_torch_in_the_child_after_the_parent_used_its_threads() -> None:
+    """Checks that compute with torch (projections) run in the child after the grading process
+    has run torch on several threads: forked, torch's OpenMP pool is gone, and a child that
+    entered a parallel region would wait forever (it did, before the child set one thread)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        a = torch.randn(600, 600)
+        for _ in range(3):
+            (a @ a).sum()
+        torch.exp(torch.randn(2_000_000)).sum()  # the parent's pool now exists
+
+        def work() -> float:
+            return float((a @ a).sum() + torch.exp(torch.randn(4_000_000)).sum() * 0)
+
+        t0 = time.monotonic()
+        payload, why = run_within(work, EvaluationLimits(seconds=30.0))
+        assert why == "" and payload is not None, why
+        assert payload["ok"] == pytest.approx(float((a @ a).sum()), rel=1e-4)
+        assert time.monotonic() - t0 < 15
+    finally:
+        torch.set_num_threads(threads)

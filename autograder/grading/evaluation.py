@@ -10,6 +10,7 @@ grading process, with
   ``seconds`` (a fork starts with no CPU time used);
 * a wall-clock limit of ``seconds``, after which the child is killed;
 * ``PR_SET_PDEATHSIG``: it dies with the grading process, however that one ends;
+* torch on one thread (its OpenMP pool does not survive a fork: ``_one_thread``);
 * a plain result: a JSON document of at most ``result_bytes``, each line of the report capped.
 
 Over any limit — killed at the deadline, SIGXCPU, ``MemoryError``, ``RecursionError``, a result
@@ -30,6 +31,7 @@ import os
 import resource
 import select
 import signal
+import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -158,6 +160,16 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
+def _one_thread() -> None:
+    """torch's OpenMP thread pool does not survive a fork: a child that enters a parallel region
+    the parent had already used waits forever for threads that do not exist (measured here with
+    torch 2.13.0+cpu, whose hidden checks compute projections). The child runs torch on one
+    thread, which needs no pool."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+
+
 def _child(
     work: Callable[[], Any], limits: EvaluationLimits, fd: int, parent: int, point: str
 ) -> None:
@@ -165,6 +177,7 @@ def _child(
     code = 0
     try:
         gc.disable()  # nothing of the parent's (sockets, kernels) may be finalised here
+        _one_thread()
         faulthandler.disable()  # a crash here is reported by its exit status, quietly
         _die_with_parent()
         if os.getppid() != parent:
