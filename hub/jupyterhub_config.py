@@ -79,3 +79,28 @@ if S.get("book_dir"):
             ],
         }
     ]
+
+# -- the grading service (autograder/service): grades each submission when it arrives and releases
+# its feedback to the exchange; a managed service, so the hub starts it, gives it its address
+# and its OAuth client, and starts it again if it exits. Its page, /services/grader/, is for
+# the instructors: only they hold the scope to reach it (a learner gets 403).
+if S.get("grader"):
+    G = S["grader"]
+    c.JupyterHub.services.append(
+        {
+            "name": "grader",
+            "url": f"http://127.0.0.1:{G['port']}",
+            "command": G["command"],
+            "cwd": G["cwd"],
+            "environment": G["environment"],
+            "oauth_no_confirm": True,
+        }
+    )
+    c.JupyterHub.load_roles = [
+        {
+            "name": "grading-service-page",
+            "description": "see the grading service's page (the instructors)",
+            "scopes": ["access:services!service=grader"],
+            "users": sorted(S["instructors"]),
+        }
+    ]

@@ -24,6 +24,9 @@ Modules by concept:
   Student-t superposition, fitted by gradient descent (PyTorch; import it by name).
 * ``denoising`` — Bayesian denoising by conjugacy: the Wiener filter (Gaussian–Gaussian) and the
   Poisson–Gamma posterior (import it by name).
+* ``map_alignment`` — aligning two density maps, VESPER-style: Gaussian-atom maps, rotation by
+  trilinear resampling, the cross-correlation at every shift by FFT, an exhaustive rotational
+  search, local density vectors and the DOT score, Z-scores (import it by name).
 * ``projection`` — projections of volumes, in real and Fourier space (PyTorch; import it by
   name, it is not re-exported here, so that the rotations never load torch).
 * ``pose_losses`` — losses on rotations, the 6D representation, handedness and symmetry

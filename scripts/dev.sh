@@ -2,7 +2,8 @@
 # The project's one entry point for people and CI.
 #
 #   scripts/dev.sh serve   set up, then the whole platform on this machine: the demo course's
-#                          accounts, the problem sets due (COURSE_NOW), the book, the hub
+#                          accounts, the problem sets due (COURSE_NOW), the book, the hub and
+#                          its grading service (each submission graded when it arrives)
 #   scripts/dev.sh test    set up, then lint, type-check and run the whole test suite
 #   scripts/dev.sh setup   only set up (safe to run any number of times)
 #   scripts/dev.sh bench   set up with the benchmark peers, run the benchmarks in bench/
@@ -86,6 +87,7 @@ case "${1:-}" in
     shift
     # the demo course: accounts (printed), what book/schedule.yml makes due at $COURSE_NOW
     # (default 2022-02-25 10:00) released, the book built, the hub on http://127.0.0.1:$PORT
+    # with the grading service (autograder/service) it starts and supervises
     as_root "$PY" -m autograder.hub serve --port "$PORT" "$@"
     ;;
   test)

@@ -78,7 +78,9 @@ def artefacts() -> Path:
 
 
 @contextlib.contextmanager
-def hub_platform(tmp: Path) -> Iterator[LocalPlatform]:
+def hub_platform(tmp: Path, grader_workers: int = 0) -> Iterator[LocalPlatform]:
+    """The platform; ``grader_workers`` > 0 also starts the grading service (autograder.service)
+    with that many grading processes (off by default: the week's test grades by hand)."""
     if os.geteuid() != 0:
         _unavailable("the hub's tests run as root (Unix accounts, PAM, the spawner)")
     for tool in ("useradd", "chpasswd", "runuser", "git", "npm", "bwrap"):
@@ -107,6 +109,7 @@ def hub_platform(tmp: Path) -> Iterator[LocalPlatform]:
         port=free_port(),
         learners=dict(LEARNERS),
         instructors=dict(INSTRUCTORS),
+        grader_workers=grader_workers,
     )
     try:
         platform.prepare()

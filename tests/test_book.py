@@ -344,6 +344,9 @@ def test_problem_set_launch_links_are_well_formed(site: Any) -> None:
             assert "placeholder" in page.text
         assert ps.release.strftime("%-d %b %Y") in page.text
         assert ps.due.strftime("%-d %b %Y") in page.text
+        # the grading service's policy for it (book/schedule.yml's grading_policy)
+        policy = f"Feedback: {sch.describe_policy(ps.grading_policy)}"
+        assert policy in " ".join(page.text.split()), ps.id
 
 
 def test_meeting_pages_link_to_their_problem_sets(site: Any) -> None:

@@ -6,6 +6,8 @@
 * ``quat_close``: any choice of signs of the quaternions is accepted, a perturbation beyond
   ``atol`` is not; a float32 case asks for a float32 answer when told to.
 * ``tuple_of``: right only when every element is, a reason naming the first wrong element.
+* ``lost_where``: matches an answer that is wrong on the cases of its tag and right elsewhere —
+  and nothing else; a check names such a mistake from the answers of a learner who makes it.
 * ``answer_of`` is what the kernel's harness answers for a value (decoded back to it), and
   ``check_in_namespace`` — plan, answer, evaluate — passes a right function on every case,
   fails a wrong one on every case, and says which names each check asks for.
@@ -24,6 +26,7 @@ from autograder.checks import (
     Case,
     Elementwise,
     FunctionCheck,
+    Mistake,
     OfLargest,
     Part,
     ProbeCheck,
@@ -35,6 +38,7 @@ from autograder.checks import (
     check_in_namespace,
     decode_answers,
     float32_variant,
+    lost_where,
     number_close,
     quat_close,
     to_wire,
@@ -168,6 +172,41 @@ def test_tuple_of_is_right_only_when_every_element_is(
         assert reason is not None and reason.startswith("R: " if wrong != "t" else "t: ")
     assert compare((R,), (R, t), Case()) == "did not return a tuple (R, t)"
     assert compare(R, (R, t), Case()) == "did not return a tuple (R, t)"
+
+
+# -- mistakes that lose the cases of one tag ------------------------------------------------------
+
+
+@given(arrays(), st.booleans(), st.booleans(), st.sampled_from([(), ("tiny",), ("pi", "tiny")]))
+def test_lost_where_matches_wrong_on_the_tag_and_right_elsewhere(
+    expected: np.ndarray, right: bool, float32: bool, tags: tuple[str, ...]
+) -> None:
+    base = allclose(1e-6, 1e-9)
+    case = Case(tags=(*tags, FLOAT32) if float32 else tags)
+    answer = expected if right else expected + 1.0
+    matches = lost_where("tiny", base)(answer, expected, case) is None
+    if "tiny" in tags:
+        assert matches is not right  # the mistake loses the tagged cases
+    else:
+        assert matches is right  # and is right on every other case
+        assert lost_where("tiny", base)(answer, expected, case) == base(answer, expected, case)
+
+
+def test_a_check_names_the_mistake_that_loses_the_tagged_cases() -> None:
+    cases = [Case((x,), tags=("tiny",) if x < 1e-6 else ()) for x in (1e-9, 2e-9, 0.5, 1.0, 2.0)]
+    loses_tiny = Mistake("loses tiny angles", "…", np.sin, compare=lost_where("tiny", allclose()))
+    wrong_elsewhere = Mistake("cos", "…", np.cos, compare=allclose())
+    check = FunctionCheck(
+        "f", lambda rng: cases, np.sin, allclose(1e-9, 0.0), [wrong_elsewhere, loses_tiny]
+    )
+    part = Part("test_f", "f", [check])
+    flushed = {"f": lambda x: 0.0 if x < 1e-6 else np.sin(x)}
+    _, result = check_in_namespace(part, flushed, np.random.default_rng(0))
+    (res,) = result.checks
+    assert (res.passed, res.total) == (3, 5)
+    assert res.diagnosis is loses_tiny
+    _, result = check_in_namespace(part, {"f": np.sin}, np.random.default_rng(0))
+    assert result.checks[0].passed == 5 and result.checks[0].diagnosis is None
 
 
 # -- the kernel's answers and the one loop -------------------------------------------------------

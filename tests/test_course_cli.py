@@ -110,7 +110,7 @@ def test_grade_feedback_export(course: Path) -> None:
 
     report = run(course, "report", "ps01", "--json", "--log-level", "WARNING")
     assert report.returncode == 0, report.stderr
-    rows = json.loads(report.stdout)
+    rows = json.loads(report.stdout)["checks"]
     assert {r["part"] for r in rows} >= {"test_quat_multiply", "test_symbolic_jacobian"}
     assert all(0.0 <= r["pass_rate"] <= 1.0 for r in rows) and report.stderr == ""
 

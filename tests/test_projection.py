@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reference_impl import projection as P
+from reference_impl.projection import _grids, transform
 from reference_impl.quaternion import quat_to_matrix, random_quat
 
 CUDA = torch.cuda.is_available()
@@ -52,8 +53,12 @@ def rinner(a: torch.Tensor, b: torch.Tensor) -> float:
 # the oracle's eight random rotations; measured values are about half these bounds.
 PROJECTORS = {
     "real_space": (lambda V, R: P.project_real_space(V, R), 0.04),
-    "fourier_default": (lambda V, R: P.project_fourier(V, R), 0.02),
-    "fourier_pad2_uniform": (lambda V, R: P.project_fourier(V, R, pad=2, cutoff=None), 0.05),
+    "fourier_default": (lambda V, R: P.project_fourier(V, R), 0.01),
+    "fourier_two_level": (
+        lambda V, R: P.project_fourier(V, R, 3.5, kernel="trilinear", cutoff=0.2),
+        0.02,
+    ),
+    "fourier_pad2_uniform": (lambda V, R: P.project_fourier(V, R, 2, kernel="trilinear"), 0.05),
 }
 
 
@@ -78,14 +83,16 @@ def test_analytic_oracle(name: str, D: int, record_property) -> None:
 
 
 def test_default_beats_uniform_pad2() -> None:
-    """The default settings are more accurate than the classic uniform ``pad=2`` scheme."""
+    """The default settings, and the trilinear two-level scheme, are more accurate than the
+    classic uniform ``pad=2`` scheme."""
     D = 32
     R = rotations(8, seed=7)
     V, images = P.gaussian_blobs(D, R)
     assert images is not None
     err_default = rel(P.project_fourier(V, R), images)
-    err_pad2 = rel(P.project_fourier(V, R, pad=2, cutoff=None, image_pad=2), images)
-    assert err_default < err_pad2
+    err_two = rel(P.project_fourier(V, R, 3.5, kernel="trilinear", cutoff=0.2), images)
+    err_pad2 = rel(P.project_fourier(V, R, 2, kernel="trilinear", image_pad=2), images)
+    assert err_default < err_pad2 and err_two < err_pad2
 
 
 def test_projectors_agree() -> None:
@@ -112,10 +119,10 @@ def test_identity_fourier_is_sum_along_z(pad: int) -> None:
     D = 9
     V = torch.randn(D, D, D, dtype=torch.float64)
     eye = torch.eye(3, dtype=torch.float64)[None]
-    out = P.project_fourier(V, eye, pad=pad, sinc2=False)
+    out = P.project_fourier(V, eye, pad=pad, kernel="trilinear", sinc2=False)
     torch.testing.assert_close(out[0], V.sum(0), rtol=1e-11, atol=1e-11)
     # Two levels (integer pads) sample nodes of both grids: exact as well.
-    out = P.project_fourier(V, eye, pad=4, cutoff=0.2, sinc2=False)
+    out = P.project_fourier(V, eye, pad=4, kernel="trilinear", cutoff=0.2, sinc2=False)
     torch.testing.assert_close(out[0], V.sum(0), rtol=1e-11, atol=1e-11)
 
 
@@ -128,11 +135,12 @@ def test_identity_even_size_loses_only_nyquist() -> None:
     X[:, D // 2] = 0
     X[:, :, D // 2] = 0
     V = torch.fft.fftshift(torch.fft.ifftn(X).real)
-    out = P.project_fourier(V, torch.eye(3, dtype=torch.float64)[None], pad=2, sinc2=False)
+    eye = torch.eye(3, dtype=torch.float64)[None]
+    out = P.project_fourier(V, eye, pad=2, kernel="trilinear", sinc2=False)
     torch.testing.assert_close(out[0], V.sum(0), rtol=1e-11, atol=1e-11)
 
 
-@pytest.mark.parametrize("name", ["real_space", "fourier_default"])
+@pytest.mark.parametrize("name", ["real_space", "fourier_default", "fourier_two_level"])
 def test_in_plane_rotation_is_rot90(name: str) -> None:
     """``Rz(90°) R`` gives the image of ``R`` turned by 90° — exactly, for odd D."""
     D = 15
@@ -239,11 +247,13 @@ def test_transform_adjoint_dot(method: str, D: int, N: int, K: int) -> None:
     """Both implementations of the pruned transform agree, and their backward is the adjoint."""
     gen = torch.Generator().manual_seed(D * N)
     v = torch.randn(D, D, D, dtype=torch.float64, generator=gen, requires_grad=True)
-    grid = P._fourier_grid(v, N, K, True, method)
-    other = P._fourier_grid(v.detach(), N, K, True, "fft" if method == "matmul" else "matmul")
-    b = P._BORDER
+    grid = transform.fourier_grid(v, N, K, True, method)
+    other = transform.fourier_grid(
+        v.detach(), N, K, True, "fft" if method == "matmul" else "matmul"
+    )
+    b = _grids.BORDER
 
-    def as_zyx(g: P._Grid) -> torch.Tensor:
+    def as_zyx(g: _grids.Grid) -> torch.Tensor:
         d = g.data
         if d.ndim == 4 and d.shape[2] == 2:  # (z, y, re/im, x)
             return torch.complex(d[:, :, 0], d[:, :, 1])[b:-b, b:-b, : K + 1]
@@ -287,7 +297,9 @@ def test_gradcheck_project_fourier(D: int) -> None:
     V = torch.randn(D, D, D, dtype=torch.float64, generator=gen, requires_grad=True)
     R = rotations(2, seed=D).requires_grad_(True)
     assert torch.autograd.gradcheck(lambda V, R: P.project_fourier(V, R), (V, R), fast_mode=True)
-    uniform = lambda V, R: P.project_fourier(V, R, pad=2, cutoff=None, image_pad=1.5)  # noqa: E731
+    two = lambda V, R: P.project_fourier(V, R, 3.5, kernel="trilinear", cutoff=0.2)  # noqa: E731
+    assert torch.autograd.gradcheck(two, (V, R), fast_mode=True)
+    uniform = lambda V, R: P.project_fourier(V, R, 2, kernel="trilinear", image_pad=1.5)  # noqa: E731
     assert torch.autograd.gradcheck(uniform, (V, R), fast_mode=True)
 
 
@@ -399,6 +411,12 @@ def test_bad_inputs_are_refused() -> None:
         P.project_fourier(torch.zeros(4, 4, 4, dtype=torch.int64), R)
     with pytest.raises(ValueError, match="slices_ft"):
         P.insert_central_slices(torch.zeros(2, 4, 3, dtype=torch.complex64), R, 4)
+    with pytest.raises(ValueError, match="kernel"):
+        P.project_fourier(torch.zeros(4, 4, 4), R, kernel="gaussian")
+    with pytest.raises(ValueError, match="cutoff"):
+        P.project_fourier(torch.zeros(4, 4, 4), R, kernel="es", cutoff=0.2)
+    with pytest.raises(ValueError, match="width"):
+        P.project_fourier(torch.zeros(4, 4, 4), R, width=9)
 
 
 def test_triton_is_optional(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -408,7 +426,7 @@ def test_triton_is_optional(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setitem(sys.modules, "triton", None)  # `import triton` now fails
     monkeypatch.setitem(sys.modules, "triton.language", None)
-    path = Path(P.__file__).with_name("projection_triton.py")
+    path = Path(P.__file__).with_name("triton_engine.py")
     spec = importlib.util.spec_from_file_location("_projection_triton_without", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

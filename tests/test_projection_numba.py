@@ -1,4 +1,4 @@
-"""The compiled CPU slice sampler (``reference_impl.projection_numba``) against the PyTorch
+"""The compiled CPU slice sampler (``reference_impl.projection.numba_engine``) against the PyTorch
 sampler it replaces for large batches: the same samples, adjoint and rotation gradient; the
 adjoint dot test and ``gradcheck`` through it."""
 
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from reference_impl import compiled
 from reference_impl import projection as P
-from reference_impl import projection_numba as pn
+from reference_impl.projection import numba_engine as pn
 from reference_impl.quaternion import quat_to_matrix, random_quat
 
 pytestmark = pytest.mark.skipif(not compiled.enabled(), reason="numba is not installed")
@@ -98,6 +98,7 @@ def test_adjoint_dot_through_the_compiled_sampler(
     assert abs(lhs - rhs) <= 1e-12 * max(abs(lhs), 1.0)
 
 
+@pytest.mark.slow
 def test_gradcheck_through_the_compiled_sampler() -> None:
     N = 16
     B = batch_for(N)
@@ -122,7 +123,7 @@ def test_project_fourier_matches_the_torch_sampler(slabs: bool) -> None:
     def run() -> tuple[torch.Tensor, ...]:
         V = V0.clone().requires_grad_(True)
         R = R0.clone().requires_grad_(True)
-        img = P.project_fourier(V, R)
+        img = P.project_fourier(V, R, 3.5, kernel="trilinear", cutoff=0.2)
         (img * img).sum().backward()
         assert V.grad is not None and R.grad is not None
         return img.detach(), V.grad, R.grad

@@ -26,7 +26,7 @@ import pytest
 from grading_support import REPO
 from test_solutions_pass_on_every_seed import solution_namespace
 
-from autograder.checks import answer_in_namespace, load_parts, part_seed, plan_part
+from autograder.checks import Part, check_in_namespace, load_parts, part_seed
 from reference_impl import pose_losses
 
 PS = "ps08_pose_losses"
@@ -159,10 +159,9 @@ def test_the_reference_passes_every_check(seed: int) -> None:
     checked = 0
     for part in parts():
         rng = np.random.default_rng(part_seed("soundness", str(seed), part.grade_id))
-        plan = plan_part(part, 1.0, rng)
-        result = plan.evaluate(answer_in_namespace(plan.requests, namespace))
-        for check_plan, check in zip(plan.plans, result.checks, strict=True):
-            if not {r.get("fn", r.get("name")) for r in check_plan.requests} <= set(namespace):
+        plan, result = check_in_namespace(part, namespace, rng)
+        for i, check in enumerate(result.checks):
+            if not plan.asks(i) <= set(namespace):
                 continue  # a check of a name the reference does not have (a question)
             assert check.passed == check.total, (part.grade_id, check.title, check.lines)
             checked += 1
@@ -173,8 +172,7 @@ def test_the_reference_passes_every_check(seed: int) -> None:
 def test_another_correct_solution_earns_full_marks(another_solution: dict, seed: int) -> None:
     for part in parts():
         rng = np.random.default_rng(part_seed("another", str(seed), part.grade_id))
-        plan = plan_part(part, 1.0, rng)
-        result = plan.evaluate(answer_in_namespace(plan.requests, another_solution))
+        _, result = check_in_namespace(part, another_solution, rng)
         for check in result.checks:
             assert check.passed == check.total, (part.grade_id, check.title, check.lines)
 
@@ -208,8 +206,8 @@ def test_a_gradient_that_is_not_the_functions_is_caught_by_finite_differences(se
         namespace = solution_namespace(PS)
         exec(compile(WRONG_BACKWARD, "<wrong backward>", "exec"), namespace)
     part = next(p for p in parts() if p.grade_id == "test_geodesic")
-    plan = plan_part(part, 1.0, np.random.default_rng(part_seed("backward", str(seed), "B")))
-    result = plan.evaluate(answer_in_namespace(plan.requests, namespace))
+    rng = np.random.default_rng(part_seed("backward", str(seed), "B"))
+    _, result = check_in_namespace(part, namespace, rng)
     failing = {c.title: c for c in result.checks if c.passed < c.total}
     assert list(failing) == ["gradient of `quat_smooth_loss`"]
     # the case on the truth (a zero gradient either way) passes; the others fail
@@ -246,10 +244,12 @@ CANCELS_SMOOTH = "1 − ⟨q̂, q⟩² written literally (cancels at tiny angles
 
 
 def _check(namespace: dict, grade_id: str, function: str, seed: int):
+    """The values check of ``function`` alone (a part of its own), its plan and its result."""
     part = next(p for p in parts() if p.grade_id == grade_id)
     check = next(c for c in part.checks if getattr(c, "function", None) == function)
-    plan = check.plan(np.random.default_rng(part_seed("tiny", str(seed), grade_id)))
-    return plan, plan.evaluate(answer_in_namespace(plan.requests, namespace))
+    rng = np.random.default_rng(part_seed("tiny", str(seed), grade_id))
+    plan, result = check_in_namespace(Part(grade_id, function, [check]), namespace, rng)
+    return plan.plans[0], result.checks[0]
 
 
 @pytest.mark.parametrize("seed", SEEDS[:4])
@@ -263,9 +263,7 @@ def test_forms_that_cancel_lose_exactly_the_tiny_angles_and_are_named(seed: int)
         ("test_geodesic", "quat_smooth_loss", CANCELS_SMOOTH),
     ):
         plan, result = _check(namespace, grade_id, function, seed)
-        tiny = sum(
-            "tiny" in (case.key if isinstance(case.key, tuple) else ()) for case in plan.cases
-        )
+        tiny = sum("tiny" in case.tags for case in plan.cases)
         assert tiny == 3  # the visible 1e-9 about z, and 1e-9 and 3e-9 about random axes
         assert result.total - result.passed == tiny, (function, result.lines)
         assert result.diagnosis is not None and result.diagnosis.name == name

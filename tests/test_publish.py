@@ -105,6 +105,34 @@ def test_release_due_follows_the_schedule(repo: Path, tmp_path: Path) -> None:
     assert due == dt.datetime(2022, 2, 12, 7, 59)  # 11 Feb 23:59 PST in UTC
 
 
+def test_a_fresh_checkout_gets_the_release_of_what_is_already_published(
+    repo: Path, tmp_path: Path
+) -> None:
+    """The learners' branch already holds ps01 (published from another checkout); a fresh
+    checkout's ``release_due`` must still generate ps01 in its own course, or its grading
+    service and ``course grade`` would find nothing to grade submissions against."""
+    from nbgrader.api import Gradebook
+
+    from autograder.config import db_url
+
+    schedule = sch.load_schedule(repo / "book" / "schedule.yml")
+    target = ReleaseTarget(bare(tmp_path).as_uri())
+    now = dt.datetime(2022, 2, 4, 9, 0, tzinfo=schedule.tz)
+    first = release_due(repo / "assignments", now, target, schedule, validate=False)
+    assert "ps01_quaternions" in first.released
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    shutil.copytree(repo / "assignments" / "problem_sets", fresh / "problem_sets")
+    again = release_due(fresh, now, target, schedule, validate=False)
+    assert again.released == [] and sorted(again.already) == sorted(first.released)
+    for ps_id in again.already:
+        assert (fresh / "release" / ps_id / f"{ps_id}.ipynb").is_file(), ps_id
+    with Gradebook(db_url(fresh)) as gb:
+        assert {a.name for a in gb.assignments} >= set(again.already)
+    commits = git("rev-list", "--count", target.branch, cwd=Path(target.remote[7:]))
+    assert commits.strip() == "1"
+
+
 def test_every_launch_link_opens_a_published_notebook(repo: Path, tmp_path: Path) -> None:
     """Release everything the schedule names (as of the end of term), then follow each problem
     set's launch link: its branch and path must exist in the published release."""

@@ -51,6 +51,7 @@ EXPECTED_PROBLEM_SETS = {
     "ps04_projection_layer": [dt.date(2022, 3, 4), dt.date(2022, 3, 18), dt.date(2022, 3, 25)],
     "ps05_transforms_sampling": [dt.date(2022, 2, 11)],
     "ps06_superposition": [dt.date(2022, 3, 11), dt.date(2022, 4, 1)],
+    "ps07_map_alignment": [dt.date(2022, 1, 21)],
     "ps08_pose_losses": [dt.date(2022, 3, 4), dt.date(2022, 3, 18), dt.date(2022, 3, 25)],
     "ps09_bayesian_denoising": [dt.date(2022, 1, 28)],
 }

@@ -200,7 +200,7 @@ def test_a_week_as_the_guides_say(world: dict) -> None:
     repo, home = world["repo"], world["home"]
     week1 = {**world["instructor"], "COURSE_NOW": "2022-02-04T10:00"}
 
-    # Monday: the instructor releases what is due (ps01, and ps09 from the 28 January meeting)
+    # Monday: the instructor releases what is due (ps01, and ps07 and ps09 from the January meetings)
     out = run_block(instructor_steps["Release what is due"], repo, week1)[0].stdout
     assert f"released and published: {PS1}" in out and PS2 in out  # ps02 is not due yet
 

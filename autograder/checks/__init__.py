@@ -10,7 +10,7 @@ Everything else lives here, once:
   reference on double-precision copies of the arguments;
 * ``compare`` — comparisons: ``close(tol64, tol32, dtypes=…)`` with ``Elementwise`` or
   ``OfLargest`` tolerances, ``number_close``, ``quat_close``, ``tuple_of``, ``answer_array`` for
-  a problem set's own measure, ``any_of``…;
+  a problem set's own measure, ``any_of`` and ``lost_where`` for matching mistakes…;
 * ``function`` — ``FunctionCheck`` (one call per case, one expected value) and ``ValueCheck``;
 * ``probe`` — ``ProbeCheck``: cases (``Probe``s) that send several requests and are judged on
   all their answers together;
@@ -41,6 +41,7 @@ from autograder.checks.compare import (
     as_array,
     choice,
     close,
+    lost_where,
     number_close,
     quat_close,
     tuple_of,
@@ -140,6 +141,7 @@ __all__ = [
     "float32_variant",
     "hidden_failures",
     "load_parts",
+    "lost_where",
     "number_close",
     "one_torch_thread",
     "part_rng",

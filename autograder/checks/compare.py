@@ -11,7 +11,8 @@ and within the tolerance of the case's precision — ``Elementwise(rtol, atol)``
 set's own measure of error (an angle between rotations, a relative L2 error…) is a comparison
 built on ``answer_array``, which does the checks every numeric answer needs. A single number is
 ``number_close``; quaternions up to sign ``quat_close``; an answer that is a tuple (``(R, t)``)
-``tuple_of`` one comparison per element.
+``tuple_of`` one comparison per element. A mistake that loses the cases of one tag (the tiny
+angles, the half turns) and is right elsewhere is matched by ``lost_where``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ __all__ = [
     "choice",
     "close",
     "compare_safely",
+    "lost_where",
     "number_close",
     "quat_close",
     "tuple_of",
@@ -258,6 +260,20 @@ def tuple_of(**elements: Compare) -> Compare:
             if reason:
                 return f"{name}: {reason}"
         return None
+
+    return compare
+
+
+def lost_where(tag: str, base: Compare) -> Compare:
+    """For matching a mistake that loses the answer on the cases tagged ``tag`` (0, NaN or
+    rounding noise there) and is right elsewhere: the learner's answer matches the mistake's
+    (which is then the reference's) when ``base`` rejects it on a case tagged ``tag`` and
+    accepts it on any other case."""
+
+    def compare(value: Any, expected: Any, case: Case) -> str | None:
+        if tag in case.tags:
+            return None if base(value, expected, case) is not None else "right"
+        return base(value, expected, case)
 
     return compare
 

@@ -1,7 +1,7 @@
 """The ``course`` command line, for instructors and learners.
 
-Instructors: ``release``, ``collect``, ``grade``, ``feedback``, ``report``, ``export``, ``sandbox``, ``build``,
-``serve``. Learners: ``check``, ``submit``, ``fetch-feedback`` (``course_learner.cli``, the
+Instructors: ``release``, ``collect``, ``grade``, ``feedback``, ``report``, ``export``,
+``extend``, ``sandbox``, ``build``, ``serve``. Learners: ``check``, ``submit``, ``fetch-feedback`` (``course_learner.cli``, the
 learners' own ``course``). Run from the repository root or from ``assignments/``.
 
 Exit codes: 0 success; 1 a check failed, or some submissions could not be graded because of a
@@ -210,15 +210,23 @@ def _cmd_collect(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from autograder.feedback import format_pass_rates, pass_rates
+    from autograder.service import assignment_figures, format_figures, open_ledger
 
     course = _course(args)
     name = _resolve(course.root, args.assignment)
     rows = pass_rates(course.root, name)
-    if not rows:
+    ledger = open_ledger(course.root)  # the grading service's, when it ran
+    try:
+        figures = assignment_figures(course.root, name, ledger)
+    finally:
+        if ledger is not None:
+            ledger.close()
+    if not rows and not figures.counts:
         return _fail(
             f"no graded submissions of {name}: run `course grade {name}` first", EXIT_USAGE
         )
-    _emit(args, rows, format_pass_rates(rows))
+    text = format_pass_rates(rows) + "\n\n" + format_figures(figures)
+    _emit(args, {"checks": rows, **figures.as_json()}, text)
     return EXIT_OK
 
 
@@ -243,7 +251,65 @@ def _cmd_export(args: argparse.Namespace) -> int:
     course = _course(args)
     out = Path(args.to) if args.to else course.root / "grades.csv"
     grades, parts = export_grades(course.root, out.resolve())
-    _emit(args, {"grades": str(grades), "parts": str(parts)}, f"grades: {grades}\nparts:  {parts}")
+    from autograder.feedback.canvas import export_canvas
+
+    canvas = export_canvas(course.root, grades.with_name(grades.stem + "-canvas.csv"))
+    _emit(
+        args,
+        {"grades": str(grades), "parts": str(parts), "canvas": str(canvas)},
+        f"grades: {grades}\nparts:  {parts}\ncanvas: {canvas} (Canvas: Grades → Import)",
+    )
+    return EXIT_OK
+
+
+def _cmd_extend(args: argparse.Namespace) -> int:
+    from autograder.grading.deadlines import reassess_late_penalty
+    from autograder.schedule.extensions import (
+        load_extensions,
+        parse_until,
+        set_extension,
+    )
+
+    course = _course(args)
+    name = _resolve(course.root, args.assignment)
+    tz = course.schedule.timezone if course.schedule_path.is_file() else "UTC"
+    if args.learner is None:
+        granted = load_extensions(course.root).get(name, {})
+        text = "\n".join(
+            f"{who}: until {until:%Y-%m-%d %H:%M %Z}" for who, until in sorted(granted.items())
+        )
+        _emit(
+            args, {k: v.isoformat() for k, v in granted.items()}, text or f"no extensions of {name}"
+        )
+        return EXIT_OK
+    if args.revoke == (args.until is not None):
+        return _fail("give --until WHEN or --revoke", EXIT_USAGE)
+    until = None if args.revoke else parse_until(args.until, tz)
+    before = set_extension(course.root, name, args.learner, until)
+    penalty = reassess_late_penalty(course.root, name, args.learner)
+    said = (
+        f"{args.learner}'s extension of {name} revoked"
+        if until is None
+        else f"{args.learner} may submit {name} until {until:%Y-%m-%d %H:%M %Z}"
+    )
+    if before is not None and until is not None:
+        said += f" (was {before:%Y-%m-%d %H:%M %Z})"
+    if penalty is not None:
+        said += (
+            f"; the late penalty of their graded submission is now {penalty:g} point(s) in the "
+            "gradebook (feedback already released shows the one it was graded with until "
+            f"`course feedback {name}` rewrites it)"
+        )
+    _emit(
+        args,
+        {
+            "assignment": name,
+            "learner": args.learner,
+            "until": None if until is None else until.isoformat(),
+            "late_penalty": penalty,
+        },
+        said,
+    )
     return EXIT_OK
 
 
@@ -404,7 +470,10 @@ def build_parser() -> argparse.ArgumentParser:
     json_flag(p)
     p.set_defaults(func=_cmd_feedback)
 
-    p = command("report", help="per-test pass rates: which checks learners fail most")
+    p = command(
+        "report",
+        help="pass rates per check and part, the scores, the grading service's queue and latency",
+    )
     p.add_argument("assignment")
     json_flag(p)
     p.set_defaults(func=_cmd_report)
@@ -415,10 +484,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-build", action="store_true", help="publish the existing _build/html")
     p.set_defaults(func=_cmd_publish_book)
 
-    p = command("export", help="export grades to CSV (nbgrader's, plus per-part detail)")
+    p = command(
+        "export", help="export grades to CSV (nbgrader's, per part, and Canvas's gradebook import)"
+    )
     p.add_argument("--to", help="CSV path (default: assignments/grades.csv)")
     json_flag(p)
     p.set_defaults(func=_cmd_export)
+
+    p = command(
+        "extend",
+        help="extend a learner's due date (late penalty, feedback release, grading policy)",
+    )
+    p.add_argument("assignment")
+    p.add_argument("learner", nargs="?", help="without: list the problem set's extensions")
+    p.add_argument(
+        "--until", help="YYYY-MM-DD (end of day), 'YYYY-MM-DD HH:MM' (schedule's time zone) or ISO"
+    )
+    p.add_argument("--revoke", action="store_true", help="take the extension back")
+    json_flag(p)
+    p.set_defaults(func=_cmd_extend)
 
     # check, submit, fetch-feedback: the learner's commands (course_learner.cli, the learners'
     # own distribution); here a check requires the sandbox unless --no-sandbox

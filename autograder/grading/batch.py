@@ -184,6 +184,14 @@ def grade_assignment(
             )
         else:
             todo.append(sub)
+    if force:  # --force: each grader re-checks the marker under the submission's lock (locking)
+        from autograder.grading.locking import submission_lock
+
+        for sub in todo:
+            with submission_lock(course_root, sub.learner, sub.assignment):
+                (course_root / "autograded" / sub.learner / sub.assignment / MARKER).unlink(
+                    missing_ok=True
+                )
     total = len(subs)
 
     def done(outcome: Outcome) -> None:

@@ -8,7 +8,9 @@ started day late costs ``percent_per_day`` percent of the notebook's score, up t
     late_policy: {percent_per_day: 10, max_percent: 50, grace_minutes: 15}
 
 nbgrader computes the lateness from the submission's timestamp (written by ``nbgrader submit``)
-and the assignment's due date in the gradebook (set by ``course release`` from the schedule).
+and the assignment's due date in the gradebook (set by ``course release`` from the schedule),
+moved for one learner by their extension (``course extend``; ``autograder.grading.deadlines``
+puts it in the gradebook before each grading and recomputes this penalty when it changes).
 """
 
 from __future__ import annotations

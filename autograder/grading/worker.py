@@ -122,8 +122,40 @@ def _api(course_root: Path, overrides: dict[str, Any]) -> Any:
     return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
 
 
-def grade_one(course_root: Path, sub: Submission, overrides: dict[str, Any]) -> Outcome:
-    """Grade one submission with nbgrader and record its verdict (also in the marker file)."""
+def grade_one(
+    course_root: Path, sub: Submission, overrides: dict[str, Any], by: str = "course grade"
+) -> Outcome:
+    """Grade one submission with nbgrader and record its verdict (also in the marker file),
+    holding its lock (``locking``): a submission that another grader (``by`` names this one in
+    the ``journal``) recorded meanwhile is not graded again but ``skipped``. The learner's
+    extension goes into the gradebook first (``deadlines``)."""
+    from dataclasses import replace
+
+    from autograder.grading.deadlines import apply_extension
+    from autograder.grading.journal import record_grading
+    from autograder.grading.locking import graded_marker, submission_lock
+    from autograder.grading.submissions import fingerprint
+
+    with submission_lock(course_root, sub.learner, sub.assignment):
+        if sub.path.is_dir():  # what is there now, which another grader may have replaced
+            sub = replace(sub, fingerprint=fingerprint(sub.path))
+        done = graded_marker(course_root, sub.learner, sub.assignment, sub.fingerprint)
+        if done is not None:
+            return Outcome(
+                sub.learner,
+                "skipped",
+                f"already graded ({done.get('verdict')})",
+                done.get("score"),
+                done.get("max_score"),
+            )
+        apply_extension(course_root, sub.assignment, sub.learner)
+        outcome = _grade_unlocked(course_root, sub, overrides)
+        if outcome.status in ("graded", "broken"):
+            record_grading(course_root, sub, outcome, by)
+        return outcome
+
+
+def _grade_unlocked(course_root: Path, sub: Submission, overrides: dict[str, Any]) -> Outcome:
     t0 = time.perf_counter()
     names = expected_notebooks(course_root, sub.assignment)
     dest = course_root / "autograded" / sub.learner / sub.assignment

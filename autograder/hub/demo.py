@@ -87,11 +87,14 @@ def serve_demo(repo: Path, port: int, now: str | None = None, ip: str = "127.0.0
                 *[f"    {role:<10} {name:<6} password {pw}" for role, name, pw in rows],
                 "  a week: log in as a learner, open a problem set's page in the book, follow",
                 "  'open on JupyterHub', work, press Validate, submit in Nbgrader → Assignment List.",
-                "  The instructor grades in a terminal on this machine, as root, in the course",
-                "  repository, with this platform's settings:",
+                "  The grading service grades each submission when it arrives: a minute or two",
+                "  later, Fetch Feedback in the Assignment List shows it. Its page, for the",
+                f"  instructors: {pf.url}/services/grader/",
+                "  The instructor may also grade by hand in a terminal on this machine, as root,",
+                "  in the course repository, with this platform's settings:",
                 f"    set -a; . {pf.state / 'instructor.env'}; set +a",
                 "    course collect ps01 && course grade ps01 && course feedback ps01",
-                "  then each learner presses Fetch Feedback in the Assignment List.",
+                "    course report ps01     # the service's queue and latencies, pass rates, scores",
                 "",
             ]
         )

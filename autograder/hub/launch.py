@@ -17,6 +17,7 @@ import time
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 __all__ = ["HubSettings", "free_port", "start_hub", "stop_hub", "write_settings"]
 
@@ -43,6 +44,9 @@ class HubSettings:
     hub_port: int = field(default_factory=free_port)
     proxy_api_port: int = field(default_factory=free_port)
     book_port: int = field(default_factory=free_port)
+    #: the grading service the hub starts (``autograder.service``): command, cwd, environment,
+    #: port; empty: none
+    grader: dict[str, Any] = field(default_factory=dict)
 
     @property
     def url(self) -> str:

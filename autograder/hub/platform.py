@@ -26,6 +26,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from autograder.hub.accounts import ensure_account
 from autograder.hub.environment import DEFAULT_HUB_ENV, ensure_hub_env, ensure_node_modules
@@ -46,6 +47,9 @@ class LocalPlatform:
     hub_env: Path = DEFAULT_HUB_ENV
     serve_book: bool = True
     extra_env: dict[str, str] = field(default_factory=dict)
+    #: grading processes of the grading service the hub starts (0: no service; the
+    #: instructor grades with ``course grade``)
+    grader_workers: int = 2
 
     # -- addresses -------------------------------------------------------------------------
     @property
@@ -158,7 +162,34 @@ class LocalPlatform:
                 "COURSE_ASSIGNMENT_DIR": folder,
             },
             book_dir=str(book) if self.serve_book and (book / "index.html").is_file() else "",
+            grader=self.grader_settings(),
         )
+
+    def grader_settings(self) -> dict[str, Any]:
+        """The grading service as the hub starts it (``autograder.service``): the course's
+        ``course`` environment, run as root from the course repository, its page for the
+        instructors at ``/services/grader/``."""
+        if self.grader_workers <= 0:
+            return {}
+        from autograder.hub.launch import free_port
+
+        keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
+        env = {k: v for k, v in self.course_env().items() if k.startswith("COURSE_") or k in keep}
+        env["COURSE_INSTRUCTORS"] = ",".join(sorted(self.instructors))
+        return {
+            "command": [
+                sys.executable,
+                "-m",
+                "autograder.service",
+                "serve",
+                "--workers",
+                str(self.grader_workers),
+                "--exit-with-parent",
+            ],
+            "cwd": str(self.repo),
+            "environment": env,
+            "port": free_port(),
+        }
 
     def start(self) -> subprocess.Popen[bytes]:
         """Start the hub (see ``hub/jupyterhub_config.py``); return its process."""

@@ -210,6 +210,10 @@ def release_due(
             report.missing.append(ps.id)
             continue
         if f"{ps.id}/{ps.id}.ipynb" in on_branch:
+            if not (course_root / "release" / ps.id).is_dir():
+                # published from another checkout, or the generated release/ was removed: this
+                # course still needs its release (and gradebook entry) to grade what comes in
+                (release_assignment if validate else generate)(course_root, ps.id)
             report.already.append(ps.id)
             continue
         if validate:

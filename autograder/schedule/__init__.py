@@ -1,9 +1,20 @@
 """The study group's schedule (``book/schedule.yml``) and what the book generates from it.
 
-Set apart from grading: it is read by the book's build (``book/_ext/schedule_ext.py``) and by
-``course release --due``, which releases what the schedule makes due.
+Set apart from grading: it is read by the book's build (``book/_ext/schedule_ext.py``), by
+``course release --due``, which releases what the schedule makes due, and by the grading
+service, which applies each problem set's grading policy (``policy``) and the learners'
+extensions of its due date (``extensions``, the course's own file, not the book's).
 """
 
+from autograder.schedule.extensions import (
+    EXTENSIONS_FILE,
+    ExtensionError,
+    effective_due,
+    extension_until,
+    load_extensions,
+    parse_until,
+    set_extension,
+)
 from autograder.schedule.model import (
     BOOK_DIR,
     DEFAULT_SCHEDULE,
@@ -34,34 +45,53 @@ from autograder.schedule.model import (
     schedule_markdown,
     write_ics,
 )
+from autograder.schedule.policy import (
+    FEEDBACK_MODES,
+    GradingPolicy,
+    PolicyError,
+    describe_policy,
+    parse_policy,
+)
 
 __all__ = [
     "BOOK_DIR",
     "DEFAULT_SCHEDULE",
+    "EXTENSIONS_FILE",
+    "FEEDBACK_MODES",
     "KINDS",
     "PRODID",
     "REPO_ROOT",
     "UID_DOMAIN",
+    "ExtensionError",
+    "GradingPolicy",
     "LatePolicy",
     "Meeting",
+    "PolicyError",
     "ProblemSet",
     "Schedule",
     "ScheduleError",
     "book_url",
     "build_calendar",
     "course_setting",
+    "describe_policy",
+    "effective_due",
+    "extension_until",
     "generate_book_files",
     "is_published",
     "launch_folder",
     "launch_url",
     "launch_url_from_config",
     "load_book_config",
+    "load_extensions",
     "load_schedule",
     "meeting_header_markdown",
     "missing_pages",
+    "parse_policy",
+    "parse_until",
     "problem_set_header_markdown",
     "release_branch",
     "release_remote",
     "schedule_markdown",
+    "set_extension",
     "write_ics",
 ]

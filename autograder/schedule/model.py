@@ -27,6 +27,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from autograder.schedule.policy import GradingPolicy, PolicyError, describe_policy, parse_policy
+
 __all__ = [
     "BOOK_DIR",
     "COURSE_ENV",
@@ -120,6 +122,8 @@ class ProblemSet:
     release: dt.datetime  # aware
     due: dt.datetime  # aware
     summary: str = ""
+    #: when the grading service releases feedback, its cap per hour (``schedule.policy``)
+    grading_policy: GradingPolicy = field(default_factory=GradingPolicy)
 
     @property
     def number(self) -> int:
@@ -283,7 +287,11 @@ def _parse_meeting(
 
 
 def _parse_problem_set(
-    entry: Any, i: int, tz: ZoneInfo, dated: dict[dt.date, Meeting]
+    entry: Any,
+    i: int,
+    tz: ZoneInfo,
+    dated: dict[dt.date, Meeting],
+    default_policy: GradingPolicy | None = None,
 ) -> ProblemSet:
     where = f"problem_sets[{i}]"
     if not isinstance(entry, Mapping):
@@ -306,7 +314,12 @@ def _parse_problem_set(
     first = dated[min(days)].start
     if first is not None and release.date() < first.date():
         raise ScheduleError(f"{where}: released before its first meeting ({min(days)})")
+    try:
+        policy = parse_policy(entry.get("grading_policy"), where, default_policy)
+    except PolicyError as exc:
+        raise ScheduleError(str(exc)) from None
     return ProblemSet(
+        grading_policy=policy,
         id=ps_id,
         title=str(_req(entry, "title", where)),
         meetings=days,
@@ -360,10 +373,16 @@ def load_schedule(path: str | Path | None = None) -> Schedule:
     if days != sorted(days):
         raise ScheduleError(f"{p}: dated meetings must be listed in date order")
     dated = {m.date: m for m in meetings if m.kind == "meeting" and m.date is not None}
+    try:  # the default of every problem set's grading_policy (autograder.schedule.policy)
+        default_policy = parse_policy(data.get("grading_policy"), str(p))
+    except PolicyError as exc:
+        raise ScheduleError(str(exc)) from None
     raw_ps = data.get("problem_sets") or []
     if not isinstance(raw_ps, list):
         raise ScheduleError(f"{p}: 'problem_sets' must be a list")
-    problem_sets = tuple(_parse_problem_set(e, i, tz, dated) for i, e in enumerate(raw_ps))
+    problem_sets = tuple(
+        _parse_problem_set(e, i, tz, dated, default_policy) for i, e in enumerate(raw_ps)
+    )
     ids = [ps.id for ps in problem_sets]
     if len(set(ids)) != len(ids):
         raise ScheduleError(f"{p}: duplicate problem set id")
@@ -758,6 +777,7 @@ def problem_set_header_markdown(
         f"- **Belongs to:** {meetings}",
         f"- **Released:** {_local_stamp(ps.release)}",
         f"- **Due:** {_local_stamp(ps.due)} ({schedule.timezone})",
+        f"- **Feedback:** {describe_policy(ps.grading_policy)}",
     ]
     if published:
         out.append(f'- **Launch:** <a class="launch-link" href="{url}">open on JupyterHub</a>')

@@ -25,6 +25,7 @@ from autograder.checks import (
     choice,
     close,
     float32_variant,
+    lost_where,
     number_close,
     reference64,
 )
@@ -125,19 +126,6 @@ def matches_nan_or(base):
         if bad_e.all():
             return None
         return base(np.where(bad_a, 0, arr), np.where(bad_e, 0, exp), Case())
-
-    return compare
-
-
-def lost_where(tag, base):
-    """For mistakes that lose the answer on the cases tagged ``tag`` (a 0/NaN/garbage answer
-    there): the learner's answer matches when it is wrong on those cases and ``base``-equal to
-    the mistake's answer (the reference) elsewhere."""
-
-    def compare(value, expected, case):
-        if tag in case.tags:
-            return None if base(value, expected, case) is not None else "right"
-        return base(value, expected, case)
 
     return compare
 

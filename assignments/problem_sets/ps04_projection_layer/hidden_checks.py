@@ -272,7 +272,7 @@ def reference_vjp(
 
 def classic(volume: torch.Tensor, rotations: torch.Tensor, pad: float = 2.0, *, sinc2: bool = True):
     """What the learner's ``project_fourier`` computes: the reference's classic scheme."""
-    return P.project_fourier(volume, rotations, pad, cutoff=None, image_pad=pad, sinc2=sinc2)
+    return P.project_fourier(volume, rotations, pad, kernel="trilinear", image_pad=pad, sinc2=sinc2)
 
 
 # -- shared judges --------------------------------------------------------------------------------

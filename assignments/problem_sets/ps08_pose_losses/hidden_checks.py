@@ -10,11 +10,12 @@ Everything is judged here, against ``reference_impl.pose_losses`` evaluated in f
   are named mistakes), a prediction exactly on the truth, angles near π, broadcasting batches
   and float32 (which must stay float32);
 * gradients, in float64 at random points away from the kinks (θ = 0 and π for the geodesic loss,
-  the ridges of the symmetrised loss): a ``vjp`` request returns the learner's output and the
-  gradient autograd computes through their code for a random cotangent (a random weight on each
-  output); its derivative along random directions must agree with five-point finite
-  differences of the learner's own function (what ``gradcheck`` checks) and of the reference
-  (the truth), both computed from values at the stencil's points. For the symmetrised loss,
+  the ridges of the symmetrised loss), each case a probe of a ``ProbeCheck``: a ``Vjp`` request
+  returns the learner's output and the gradient autograd computes through their code for a
+  random cotangent (a random weight on each output); its derivative along random directions
+  must agree with five-point finite differences of the learner's own function (what
+  ``gradcheck`` checks) and of the reference (the truth), both computed from values at the
+  stencil's points (``Call`` requests). For the symmetrised loss,
   whose inputs are matrices and whose value off SO(3) depends on the formula, the stencil
   follows SO(3), R exp(t [u]ₓ): only the derivative along ``R [u]ₓ`` is compared;
 * symbolic answers (Part F) by exact evaluation at random rational points (``sympy_equal``);
@@ -25,6 +26,7 @@ Everything is judged here, against ``reference_impl.pose_losses`` evaluated in f
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -37,32 +39,44 @@ import torch
 from autograder.checks import (
     Call,
     Case,
-    CheckResult,
+    Compare,
     DecodeError,
+    Elementwise,
     FunctionCheck,
+    Judge,
     Mistake,
     Part,
+    Probe,
+    ProbeCheck,
+    Request,
     SympyTree,
+    Tolerance,
     ValueCheck,
     Vjp,
     allclose,
-    decode_answers,
-    hidden_failures,
+    answer_array,
+    as_array,
+    close,
+    float32_variant,
+    number_close,
     rational_points,
     rebuild_sympy,
+    reference64,
     sympy_equal,
-    to_wire,
+    tuple_of,
+    vjp_answer,
 )
 from reference_impl import pose_losses as PL
 from reference_impl import quaternion as Q
+from reference_impl import so3
 
 F64 = torch.float64
 
 # -- inputs ---------------------------------------------------------------------------------------
 
-
-def tags(case: Case) -> tuple[str, ...]:
-    return tuple(t for t in case.key if isinstance(t, str)) if isinstance(case.key, tuple) else ()
+#: The tag of the cases at angles of 1e-9 rad or so, where the losses of Parts A and B are judged
+#: relatively (``tiny_relative``).
+TINY_TAG = "tiny"
 
 
 def unit_quats(rng: np.random.Generator, *shape: int) -> np.ndarray:
@@ -91,45 +105,11 @@ def rotations(rng: np.random.Generator, *shape: int) -> torch.Tensor:
     return torch.tensor(Q.quat_to_matrix(unit_quats(rng, *shape)), dtype=F64)
 
 
-def single(case: Case) -> Case:
-    """The float32 variant of a case: the arguments rounded to float32, tagged ``float32``."""
-
-    def down(x: Any) -> Any:
-        return x.to(torch.float32) if isinstance(x, torch.Tensor) and x.is_floating_point() else x
-
-    key = case.key if isinstance(case.key, tuple) else ()
-    return Case(tuple(down(a) for a in case.args), label=case.label, key=(*key, "float32"))
-
-
-def reference64(fn: Callable[..., torch.Tensor]) -> Callable[..., np.ndarray]:
-    """``fn`` on float64 copies of the arguments (the truth for float32 cases too), as NumPy."""
-
-    def expected(*args: Any) -> np.ndarray:
-        up = [
-            a.to(F64) if isinstance(a, torch.Tensor) and a.is_floating_point() else a for a in args
-        ]
-        with torch.no_grad():
-            return np.asarray(fn(*up))
-
-    return expected
-
-
 # -- comparisons ----------------------------------------------------------------------------------
-
-
-def as_numbers(value: Any) -> tuple[np.ndarray | None, str | None]:
-    if value is None:
-        return None, "returned None (a missing `return`?)"
-    if isinstance(value, SympyTree):
-        return None, "returned a sympy expression where numbers were expected"
-    try:
-        arr = np.asarray(value)
-    except Exception:
-        return None, f"returned a {type(value).__name__}, not a tensor of numbers"
-    if arr.dtype.kind not in "biuf":
-        return None, f"returned a {type(value).__name__}, not a tensor of real numbers"
-    return arr, None
-
+#
+# Values are judged by ``close`` with ``dtypes="all"``: a float64 case must answer float64 and a
+# float32 case (``float32_variant``) float32, against the float64 truth on the float32 inputs
+# (``reference64``). A wrong answer is matched to a mistake by ``allclose``, on values only.
 
 #: The relative tolerance of the losses of Parts A and B at the angles of ``TINY`` (float64, no
 #: absolute part): what the notebook promises. Every stable form measures within 1e-6 of the
@@ -138,130 +118,44 @@ def as_numbers(value: Any) -> tuple[np.ndarray | None, str | None]:
 TINY_RTOL = 1e-5
 
 
-def close(
-    rtol: float = 1e-9,
-    atol: float = 1e-12,
-    rtol32: float = 1e-5,
-    atol32: float = 1e-6,
-    tiny: bool = False,
-):
-    """The answer's values, shape and dtype: float32 cases must return float32 (with float32
-    tolerances, against the float64 truth on the float32 inputs). With ``tiny``, the cases tagged
-    ``tiny`` (angles of 1e-9 rad) are judged relatively, to ``TINY_RTOL``."""
+def tiny_relative(tol64: Tolerance, tol32: Tolerance) -> Compare:
+    """``close(tol64, tol32, dtypes="all")``, except that the float64 cases tagged ``TINY_TAG``
+    (angles of 1e-9 rad) are judged relatively, to ``TINY_RTOL``."""
+    usual = close(tol64, tol32, dtypes="all")
+    at_tiny = close(Elementwise(TINY_RTOL, 0.0), tol32, dtypes="all")
 
     def compare(value: Any, expected: Any, case: Case) -> str | None:
-        arr, problem = as_numbers(value)
-        if arr is None:
-            return problem
-        exp = np.asarray(expected, dtype=np.float64)
-        if arr.shape != exp.shape:
-            return f"returned shape {arr.shape} where {exp.shape} was expected"
-        f32 = "float32" in tags(case)
-        if f32 and arr.dtype != np.float32:
-            return f"returned {arr.dtype} for float32 input (keep the input's dtype)"
-        if not f32 and arr.dtype != np.float64:
-            return f"returned {arr.dtype} for float64 input (keep the input's dtype)"
-        if not np.all(np.isfinite(arr)):
-            return "returned NaN or infinity"
-        rt, at = (rtol32, atol32) if f32 else (rtol, atol)
-        if tiny and not f32 and "tiny" in tags(case):
-            rt, at = TINY_RTOL, 0.0
-        diff = np.abs(arr.astype(np.float64) - exp)
-        if np.all(diff <= at + rt * np.abs(exp)):
-            return None
-        return f"wrong values (largest difference {float(diff.max()):.3g})"
+        return (at_tiny if TINY_TAG in case.tags else usual)(value, expected, case)
 
     return compare
 
 
-def loosely(rtol: float = 1e-6, atol: float = 1e-9) -> Callable[..., str | None]:
-    """For matching a wrong answer to a mistake: values only, any dtype."""
-    return allclose(rtol, atol)
-
-
-def lost_where(tag: str, base: Callable[..., str | None]) -> Callable[..., str | None]:
-    """A mistake that loses the cases tagged ``tag`` (and is right elsewhere)."""
-
-    def compare(value: Any, expected: Any, case: Case) -> str | None:
-        if tag in tags(case):
-            return None if base(value, expected, case) is not None else "right"
-        return base(value, expected, case)
-
-    return compare
-
-
-def number(rtol: float = 1e-6) -> Callable[..., str | None]:
-    def compare(value: Any, expected: Any, case: Case) -> str | None:
-        if value is None:
-            return "no answer given (still None)"
-        if isinstance(value, bool) or not isinstance(value, int | float | np.ndarray):
-            return f"a {type(value).__name__}, not a number"
-        arr = np.asarray(value)
-        if arr.shape != () or arr.dtype.kind not in "fi":
-            return "not a single number"
-        ok = np.isclose(float(arr), expected, rtol=rtol, atol=0)
-        return None if ok else "not the right value"
-
-    return compare
-
-
-def numbers(n: int, rtol: float = 1e-4) -> Callable[..., str | None]:
-    """A tuple (or list) of ``n`` numbers, each to ``rtol``."""
-
-    def compare(value: Any, expected: Any, case: Case) -> str | None:
-        if value is None:
-            return "no answer given (still None)"
-        if not isinstance(value, tuple | list) or len(value) != n:
-            return f"not a tuple of {n} numbers"
-        for v, e in zip(value, expected, strict=True):
-            if isinstance(v, bool) or not isinstance(v, int | float | np.ndarray):
-                return f"a {type(v).__name__} where a number was expected"
-            if np.asarray(v).shape != () or not np.isclose(float(v), e, rtol=rtol, atol=0):
-                return "not the right values"
-        return None
-
-    return compare
-
-
-def integer() -> Callable[..., str | None]:
-    def compare(value: Any, expected: Any, case: Case) -> str | None:
-        if value is None:
-            return "no answer given (still None)"
-        if isinstance(value, bool) or not isinstance(value, int | float | np.ndarray):
-            return f"a {type(value).__name__}, not a number"
-        return None if float(value) == expected else "not the right value"
-
-    return compare
+#: The losses of Parts A and C, the value a gradient request returns (float64 cases only).
+LOSS = close(Elementwise(1e-9, 1e-12), Elementwise(1e-5, 1e-6), dtypes="all")
 
 
 # -- gradients ------------------------------------------------------------------------------------
 #
-# A gradient case is one probe: the learner's function is asked for the gradient autograd computes
-# (a ``vjp`` request: the output and the gradient of ⟨c, f(x)⟩ for a random cotangent c) and for
-# its values at the points of a five-point stencil x + s h v, s = ±1, ±2, along a few random
-# directions v. Everything is float64. The directional derivative ⟨∇, v⟩ from autograd must
-# agree with the finite difference (−φ(2h) + 8φ(h) − 8φ(−h) + φ(−2h)) / 12h of the learner's OWN
-# function, φ(t) = ⟨c, f(x + t v)⟩ — what ``torch.autograd.gradcheck`` checks in the visible tests
-# — and with the same finite difference of the reference's, computed here: the truth. With
-# ``on_rotations`` the inputs are rotations and the stencil follows SO(3), x exp(t [u]ₓ): the
-# directional derivative is then u · vee(xᵀ∇ − ∇ᵀx), what every formula that is right on SO(3)
-# agrees on, whatever it does off it.
+# A gradient case is one probe (a ``ProbeCheck``'s): the learner's function is asked for the
+# gradient autograd computes (a ``Vjp`` request: the output and the gradient of ⟨c, f(x)⟩ for a
+# random cotangent c) and for its values at the points of a five-point stencil x + s h v,
+# s = ±1, ±2, along a few random directions v (``Call`` requests). Everything is float64. The
+# directional derivative ⟨∇, v⟩ from autograd must agree with the finite difference
+# (−φ(2h) + 8φ(h) − 8φ(−h) + φ(−2h)) / 12h of the learner's OWN function, φ(t) = ⟨c, f(x + t v)⟩
+# — what ``torch.autograd.gradcheck`` checks in the visible tests — and with the same finite
+# difference of the reference's, computed here: the truth. With ``on_rotations`` the inputs are
+# rotations and the stencil follows SO(3), x exp(t [u]ₓ): the directional derivative is then
+# u · vee(xᵀ∇ − ∇ᵀx), what every formula that is right on SO(3) agrees on, whatever it does off
+# it.
 
 FD_STEP = 1e-4
 FD_STENCIL = ((-2, 1.0), (-1, -8.0), (1, 8.0), (2, -1.0))  # (s, weight) / 12h
 FD_DIRECTIONS = 3
 
 
-def hat(u: np.ndarray) -> np.ndarray:
-    """[u]ₓ, the cross-product matrix of u (..., 3) → (..., 3, 3)."""
-    z = np.zeros(u.shape[:-1])
-    x, y, w = u[..., 0], u[..., 1], u[..., 2]
-    return np.stack([z, -w, y, w, z, -x, -y, x, z], -1).reshape(*u.shape[:-1], 3, 3)
-
-
 def along_rotations(R: np.ndarray, u: np.ndarray, t: float) -> np.ndarray:
     """R exp(t [u]ₓ) for unit axes u (Rodrigues' formula): the curve through R along R [u]ₓ."""
-    K = hat(u)
+    K = so3.hat(u)
     E = np.eye(3) + math.sin(t) * K + (1 - math.cos(t)) * (K @ K)
     return R @ E
 
@@ -289,34 +183,33 @@ NOT_YOUR_FUNCTION = (
 
 
 @dataclass(frozen=True)
-class Probe:
-    """One gradient case: the arguments (float64), the cotangent, and the stencil's directions
-    (tensors shaped like the first argument, or unit axes (..., 3) ``on_rotations``)."""
+class Stencil:
+    """The key of a gradient probe's case: the cotangent c, the stencil's directions (arrays
+    shaped like the first argument, or unit axes (..., 3) ``on_rotations``) and whether the
+    stencil follows SO(3)."""
 
-    case: Case
     cotangent: torch.Tensor
     directions: list[np.ndarray]
     on_rotations: bool
 
-    def point(self, direction: np.ndarray, t: float) -> torch.Tensor:
-        x = np.asarray(self.case.args[0], dtype=np.float64)
+    def point(self, x: Any, direction: np.ndarray, t: float) -> torch.Tensor:
+        x = np.asarray(x, dtype=np.float64)
         moved = along_rotations(x, direction, t) if self.on_rotations else x + t * direction
         return torch.tensor(moved, dtype=F64)
 
-    def stencil(self) -> list[Case]:
-        """The cases at x + s h v for every direction and stencil point, in order."""
-        rest = self.case.args[1:]
+    def arguments(self, args: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """The arguments at x + s h v for every direction and stencil point, in order (x the
+        first of ``args``)."""
+        x, *rest = args
         return [
-            Case((self.point(v, s * FD_STEP), *rest))
-            for v in self.directions
-            for s, _ in FD_STENCIL
+            (self.point(x, v, s * FD_STEP), *rest) for v in self.directions for s, _ in FD_STENCIL
         ]
 
-    def derivative(self, grad: np.ndarray, direction: np.ndarray) -> float:
+    def derivative(self, grad: np.ndarray, x: Any, direction: np.ndarray) -> float:
         """⟨∇, v⟩ — along R [u]ₓ ``on_rotations``."""
         if self.on_rotations:
-            x = np.asarray(self.case.args[0], dtype=np.float64)
-            return float((tangent_part(grad, x) * direction).sum())
+            R = np.asarray(x, dtype=np.float64)
+            return float((tangent_part(grad, R) * direction).sum())
         return float((grad * direction).sum())
 
     def finite_differences(self, values: Sequence[np.ndarray]) -> list[float]:
@@ -348,120 +241,83 @@ def draw_directions(
     return out
 
 
-@dataclass(frozen=True)
-class GradientProbe:
-    """The gradient of ``function`` (for its first argument) on ``cases(rng)`` — float64 cases
-    whose key ends with the cotangent — judged against finite differences of the learner's own
-    function and of ``reference``, along ``FD_DIRECTIONS`` random directions per case; the value
-    at the case itself against the reference too."""
+def gradient_probes(
+    fn: str, cases: Callable[[np.random.Generator], list[Case]], on_rotations: bool
+) -> Callable[[np.random.Generator], list[Probe]]:
+    """The probes of ``fn``'s gradient for its first argument: for each of ``cases(rng)`` (float64,
+    the cotangent as key), a ``Vjp`` and a ``Call`` at every point of the stencil; the case's
+    key becomes its ``Stencil``."""
 
-    function: str
-    cases: Callable[[np.random.Generator], list[Case]]
-    reference: Callable[..., torch.Tensor]
-    names: Sequence[str]
-    weight: float = 1.0
-    on_rotations: bool = False
-
-    @property
-    def title(self) -> str:
-        return f"gradient of `{self.function}`"
-
-    def plan(self, rng: np.random.Generator) -> GradientPlan:
-        cases = list(self.cases(rng))
-        probes = [
-            Probe(
-                c, c.key[-1], draw_directions(rng, c.args[0], self.on_rotations), self.on_rotations
+    def probes(rng: np.random.Generator) -> list[Probe]:
+        drawn = list(cases(rng))
+        out = []
+        for case in drawn:
+            stencil = Stencil(
+                case.key, draw_directions(rng, case.args[0], on_rotations), on_rotations
             )
-            for c in cases
-        ]
-        # one vjp per case, then every case's stencil
-        requests = [to_wire(Vjp(self.function, c.args, [0], c.key[-1])) for c in cases]
-        requests += [to_wire(Call(self.function, c.args)) for p in probes for c in p.stencil()]
-        return GradientPlan(self, probes, requests)
+            requests: list[Request] = [Vjp(fn, case.args, [0], stencil.cotangent)]
+            requests += [Call(fn, args) for args in stencil.arguments(case.args)]
+            out.append(Probe(dataclasses.replace(case, key=stencil), requests))
+        return out
+
+    return probes
 
 
-@dataclass
-class GradientPlan:
-    check: GradientProbe
-    probes: list[Probe]
-    requests: list[dict[str, Any]]
-
-    def evaluate(self, answers: Sequence[dict[str, Any] | None]) -> CheckResult:
-        chk = self.check
-        res = CheckResult(chk.title, 0, len(self.probes), chk.weight)
-        failed: list[str] = []
-        per = 4 * FD_DIRECTIONS
-        n = len(self.probes)
-        for i, probe in enumerate(self.probes):
-            stencil = answers[n + i * per : n + (i + 1) * per]
-            values, reason = decode_answers([answers[i], *stencil])
-            if reason is None:
-                try:
-                    reason = judge_gradient(chk, probe, values[0], values[1:])
-                except Exception as exc:  # an answer of the wrong shape or type
-                    reason = f"returned something that could not be checked ({type(exc).__name__})"
-            if reason is None:
-                res.passed += 1
-            else:
-                failed.append(reason)
-        res.lines += hidden_failures(failed)
-        return res
-
-
-def reference_values(fn: Callable[..., torch.Tensor], args: Sequence[Any]) -> np.ndarray:
-    with torch.no_grad():
-        return np.asarray(fn(*args), dtype=np.float64)
-
-
-def judge_gradient(
-    chk: GradientProbe, probe: Probe, answer: Any, stencil: Sequence[Any]
-) -> str | None:
+def gradient_judge(fn: str, reference: Callable[..., torch.Tensor], names: Sequence[str]) -> Judge:
     """None when the learner's value, gradient and stencil values are right (see above)."""
-    case = probe.case
-    if not isinstance(answer, dict) or not {"out", "grads", "dtype"} <= set(answer):
-        return "did not answer the gradient request"
-    out = reference_values(chk.reference, case.args)
-    problem = close(1e-9, 1e-12)(answer["out"], out, case)
-    if problem:
-        return f"value: {problem}"
-    name = chk.names[0]
-    grads = answer["grads"]
-    if not isinstance(grads, list) or len(grads) != 1:
-        return "did not answer the gradient request"
-    if grads[0] is None:
-        return NO_GRADIENT
-    grad, problem = as_numbers(grads[0])
-    if grad is None:
-        return f"gradient for `{name}`: {problem}"
-    shape = tuple(case.args[0].shape)
-    if grad.shape != shape:
-        return f"the gradient for `{name}` has shape {grad.shape}, not {shape}"
-    if not np.all(np.isfinite(grad)):
-        return f"the gradient for `{name}` holds NaN or infinity"
-    mine = []
-    for value in stencil:
-        arr, problem = as_numbers(value)
-        if arr is None:
-            return f"at a point near the case: {problem}"
-        if arr.shape != out.shape:
-            return f"at a point near the case: returned shape {arr.shape}, not {out.shape}"
-        mine.append(arr)
-    truth = probe.finite_differences(
-        [reference_values(chk.reference, c.args) for c in probe.stencil()]
-    )
-    theirs = probe.finite_differences(mine)
-    autograd = [probe.derivative(grad.astype(np.float64), v) for v in probe.directions]
-    tol = 1e-6 * max(abs(t) for t in truth) + 1e-8
-    if any(abs(a - f) > tol for a, f in zip(autograd, theirs, strict=True)):
-        return NOT_YOUR_FUNCTION.format(fn=chk.function)
-    err = max(abs(a - t) for a, t in zip(autograd, truth, strict=True))
-    if err > tol:
-        scale = max(abs(t) for t in truth)
-        return (
-            f"wrong gradient for `{name}` (largest error {err:.2g} along a random direction, "
-            f"{err / max(scale, 1e-300):.2g} of its size)"
+    expected = reference64(reference)
+    name = names[0]
+
+    def judge(values: list[Any], probe: Probe) -> str | None:
+        case, stencil = probe.case, probe.case.key
+        try:
+            answer = vjp_answer(values[0])
+        except TypeError:
+            return "did not answer the gradient request"
+        out = np.asarray(expected(*case.args), dtype=np.float64)
+        problem = LOSS(answer.out, out, case)
+        if problem:
+            return f"value: {problem}"
+        grads = answer.grads
+        if not isinstance(grads, list) or len(grads) != 1:
+            return "did not answer the gradient request"
+        if grads[0] is None:
+            return NO_GRADIENT
+        grad, problem = as_array(grads[0], kinds="biuf")
+        if grad is None:
+            return f"gradient for `{name}`: {problem}"
+        shape = tuple(case.args[0].shape)
+        if grad.shape != shape:
+            return f"the gradient for `{name}` has shape {grad.shape}, not {shape}"
+        if not np.all(np.isfinite(grad)):
+            return f"the gradient for `{name}` holds NaN or infinity"
+        mine = []
+        for value in values[1:]:
+            arr, problem = as_array(value, kinds="biuf")
+            if arr is None:
+                return f"at a point near the case: {problem}"
+            if arr.shape != out.shape:
+                return f"at a point near the case: returned shape {arr.shape}, not {out.shape}"
+            mine.append(arr)
+        truth = stencil.finite_differences(
+            [np.asarray(expected(*args), dtype=np.float64) for args in stencil.arguments(case.args)]
         )
-    return None
+        theirs = stencil.finite_differences(mine)
+        x = case.args[0]
+        autograd = [stencil.derivative(grad.astype(np.float64), x, v) for v in stencil.directions]
+        tol = 1e-6 * max(abs(t) for t in truth) + 1e-8
+        if any(abs(a - f) > tol for a, f in zip(autograd, theirs, strict=True)):
+            return NOT_YOUR_FUNCTION.format(fn=fn)
+        err = max(abs(a - t) for a, t in zip(autograd, truth, strict=True))
+        if err > tol:
+            scale = max(abs(t) for t in truth)
+            return (
+                f"wrong gradient for `{name}` (largest error {err:.2g} along a random direction, "
+                f"{err / max(scale, 1e-300):.2g} of its size)"
+            )
+        return None
+
+    return judge
 
 
 def gradient_check(
@@ -471,16 +327,22 @@ def gradient_check(
     names: Sequence[str],
     weight: float = 1.0,
     on_rotations: bool = False,
-) -> GradientProbe:
-    """``fn``'s gradient for its first argument, per case (the case's key ends with the
-    cotangent), against finite differences in float64."""
-    return GradientProbe(fn, cases, reference, names, weight, on_rotations)
+) -> ProbeCheck:
+    """``fn``'s gradient for its first argument, per case (the case's key is the cotangent),
+    against finite differences in float64, along ``FD_DIRECTIONS`` random directions per case;
+    the value at the case itself against the reference too."""
+    return ProbeCheck(
+        f"gradient of `{fn}`",
+        gradient_probes(fn, cases, on_rotations),
+        gradient_judge(fn, reference, names),
+        weight=weight,
+    )
 
 
 def with_cotangent(
-    rng: np.random.Generator, args: tuple[Any, ...], shape: tuple[int, ...], *tag: str
+    rng: np.random.Generator, args: tuple[Any, ...], shape: tuple[int, ...], *tags: str
 ) -> Case:
-    return Case(args, key=(*tag, torch.tensor(rng.normal(size=shape), dtype=F64)))
+    return Case(args, key=torch.tensor(rng.normal(size=shape), dtype=F64), tags=tags)
 
 
 # -- A: L2 on quaternions -------------------------------------------------------------------------
@@ -505,15 +367,15 @@ def l2_cases(rng: np.random.Generator) -> list[Case]:
             (quat_about_z(1e-9), quat_about_z(0.0)),
             label="1e-9 rad",
             visible=True,
-            key=("tiny",),
+            tags=(TINY_TAG,),
         ),
     ]
     cases = [Case(quat_pair(rng, rng.uniform(0.05, math.pi))) for _ in range(6)]
-    cases += [Case(quat_pair(rng, t), key=("tiny",)) for t in TINY]
+    cases += [Case(quat_pair(rng, t), tags=(TINY_TAG,)) for t in TINY]
     cases.append(Case(quat_pair(rng, rng.uniform(0.05, math.pi, size=(2, 3)), (2, 3))))
     q_pred, q_true = quat_pair(rng, rng.uniform(0.05, math.pi, size=3), (3,))
     cases.append(Case((q_pred[None].expand(2, 3, 4), q_true), label="broadcasting"))
-    cases.append(single(Case(quat_pair(rng, rng.uniform(0.05, math.pi, size=4), (4,)))))
+    cases.append(float32_variant(Case(quat_pair(rng, rng.uniform(0.05, math.pi, size=4), (4,)))))
     return visible + cases
 
 
@@ -534,10 +396,9 @@ def _dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (PL.normalize_quat(a) * PL.normalize_quat(b)).sum(-1)
 
 
-def cancelling() -> Callable[..., str | None]:
-    """For matching a form that cancels at tiny angles (``1 − d²``, ``2 − 2|d|``): its rounding
-    noise near 0 is a few multiples of 1.1e-16, whatever the order of the operations."""
-    return allclose(0.0, 2e-15)
+#: For matching a form that cancels at tiny angles (``1 − d²``, ``2 − 2|d|``): its rounding noise
+#: near 0 is a few multiples of 1.1e-16, whatever the order of the operations.
+CANCELLING = allclose(0.0, 2e-15)
 
 
 CANCELS_L2 = "2 − 2⟨q̂, q⟩ (cancels at tiny angles)"
@@ -553,7 +414,7 @@ PART_A = Part(
             "quat_l2_loss",
             l2_cases,
             reference64(PL.quat_l2_loss),
-            close(tiny=True),
+            tiny_relative(Elementwise(1e-9, 1e-12), Elementwise(1e-5, 1e-6)),
             mistakes=[
                 Mistake(
                     CANCELS_L2,
@@ -561,20 +422,20 @@ PART_A = Part(
                     "noise: 2 − 2⟨q̂, q⟩ subtracts two numbers equal to 16 digits. Compute the "
                     "definition, the squared norm of q̂ − q, which keeps its relative accuracy.",
                     reference64(lambda a, b: 2 - 2 * _dot(a, b)),
-                    compare=cancelling(),
+                    compare=CANCELLING,
                 ),
                 Mistake(
                     "prediction not normalised",
                     "Your loss uses the raw prediction: normalise it first, q̂ = q_pred / ‖q_pred‖ "
                     "(normalize_quat), as the network's output is not a unit quaternion.",
                     reference64(unnormalised_l2),
-                    compare=loosely(),
+                    compare=allclose(),
                 ),
                 Mistake(
                     "the distance, not its square",
                     "Your loss is ‖q̂ − q‖; the L2 loss is its square, ‖q̂ − q‖².",
                     reference64(lambda a, b: PL.quat_l2_loss(a, b).sqrt()),
-                    compare=loosely(),
+                    compare=allclose(),
                 ),
             ],
         ),
@@ -582,7 +443,7 @@ PART_A = Part(
             "quat_l2_loss_signless",
             l2_cases,
             reference64(PL.quat_l2_loss_signless),
-            close(tiny=True),
+            tiny_relative(Elementwise(1e-9, 1e-12), Elementwise(1e-5, 1e-6)),
             weight=1.5,
             mistakes=[
                 Mistake(
@@ -591,14 +452,14 @@ PART_A = Part(
                     "noise: 2 − 2|⟨q̂, q⟩| subtracts two numbers equal to 16 digits. Compute the "
                     "definition, min(‖q̂ − q‖², ‖q̂ + q‖²), which keeps its relative accuracy.",
                     reference64(lambda a, b: 2 - 2 * _dot(a, b).abs()),
-                    compare=cancelling(),
+                    compare=CANCELLING,
                 ),
                 Mistake(
                     "L2 without the minimum over ±q",
                     "Your loss is ‖q̂ − q‖² alone: q and −q are the same rotation, so take "
                     "min(‖q̂ − q‖², ‖q̂ + q‖²) — otherwise a right answer of the wrong sign costs 4.",
                     reference64(PL.quat_l2_loss),
-                    compare=loosely(),
+                    compare=allclose(),
                 ),
                 Mistake(
                     "prediction not normalised",
@@ -606,13 +467,13 @@ PART_A = Part(
                     reference64(
                         lambda a, b: torch.minimum(unnormalised_l2(a, b), unnormalised_l2(-a, b))
                     ),
-                    compare=loosely(),
+                    compare=allclose(),
                 ),
                 Mistake(
                     "the distance, not its square",
                     "Your loss is min(‖q̂ − q‖, ‖q̂ + q‖); the L2 loss is the square of that.",
                     reference64(lambda a, b: PL.quat_l2_loss_signless(a, b).sqrt()),
-                    compare=loosely(),
+                    compare=allclose(),
                 ),
             ],
         ),
@@ -623,7 +484,7 @@ PART_A = Part(
         ValueCheck(
             "L2_SAME_ROTATION_MAX",
             4.0,
-            number(),
+            number_close(),
             weight=0.5,
             mistakes=[
                 Mistake(
@@ -653,14 +514,14 @@ def geodesic_cases(rng: np.random.Generator) -> list[Case]:
             (quat_about_z(1e-9), quat_about_z(0.0)),
             label="1e-9 rad",
             visible=True,
-            key=("tiny",),
+            tags=(TINY_TAG,),
         ),
     ]
     cases = [Case(quat_pair(rng, rng.uniform(0.05, math.pi))) for _ in range(5)]
-    cases += [Case(quat_pair(rng, t), key=("tiny",)) for t in TINY]
+    cases += [Case(quat_pair(rng, t), tags=(TINY_TAG,)) for t in TINY]
     cases.append(Case(quat_pair(rng, math.pi - 1e-6), label="nearly a half turn"))
     cases.append(Case(quat_pair(rng, rng.uniform(0.05, math.pi, size=(2, 3)), (2, 3))))
-    cases.append(single(Case(quat_pair(rng, rng.uniform(0.05, math.pi, size=3), (3,)))))
+    cases.append(float32_variant(Case(quat_pair(rng, rng.uniform(0.05, math.pi, size=3), (3,)))))
     return visible + cases
 
 
@@ -671,16 +532,16 @@ def smooth_cases(rng: np.random.Generator) -> list[Case]:
             (quat_about_z(1e-9), quat_about_z(0.0)),
             label="1e-9 rad",
             visible=True,
-            key=("tiny",),
+            tags=(TINY_TAG,),
         ),
     ]
     cases = [Case(quat_pair(rng, rng.uniform(0.05, math.pi))) for _ in range(5)]
-    cases += [Case(quat_pair(rng, t), key=("tiny",)) for t in TINY]
+    cases += [Case(quat_pair(rng, t), tags=(TINY_TAG,)) for t in TINY]
     q_true = torch.tensor(unit_quats(rng, 3), dtype=F64)
     on_truth = torch.tensor(raw(rng, q_true.numpy()), dtype=F64)
-    cases.append(Case((on_truth, q_true), label="on the truth", key=("zero",)))
+    cases.append(Case((on_truth, q_true), label="on the truth", tags=("zero",)))
     cases.append(Case(quat_pair(rng, rng.uniform(0.05, math.pi, size=(2, 3)), (2, 3))))
-    cases.append(single(Case(quat_pair(rng, rng.uniform(0.05, math.pi, size=3), (3,)))))
+    cases.append(float32_variant(Case(quat_pair(rng, rng.uniform(0.05, math.pi, size=3), (3,)))))
     return visible + cases
 
 
@@ -700,14 +561,8 @@ def smooth_gradient_cases(rng: np.random.Generator) -> list[Case]:
     return out
 
 
-def acos_like(atol64: float = 5e-8, atol32: float = 2e-3) -> Callable[..., str | None]:
-    """Equal up to what ``arccos`` near ±1 loses (for diagnosing that mistake)."""
-
-    def compare(value: Any, expected: Any, case: Case) -> str | None:
-        atol = atol32 if "float32" in tags(case) else atol64
-        return allclose(1e-6, atol)(value, expected, case)
-
-    return compare
+#: Equal up to what ``arccos`` near ±1 loses (for diagnosing that mistake), in any dtype.
+ACOS_LIKE = close(Elementwise(1e-6, 5e-8), Elementwise(1e-6, 2e-3), dtypes="none")
 
 
 PART_B = Part(
@@ -718,7 +573,7 @@ PART_B = Part(
             "quat_geodesic_loss",
             geodesic_cases,
             reference64(PL.quat_geodesic_loss),
-            close(1e-6, 1e-14, 2e-3, 1e-6),
+            close(Elementwise(1e-6, 1e-14), Elementwise(2e-3, 1e-6), dtypes="all"),
             weight=1.5,
             mistakes=[
                 Mistake(
@@ -726,21 +581,21 @@ PART_B = Part(
                     "Your angle comes from arccos, which returns 0 below about 1e-8 rad (3e-4 in "
                     "float32): use θ = 4·atan2(min(‖q̂ − q‖, ‖q̂ + q‖), max(‖q̂ − q‖, ‖q̂ + q‖)).",
                     reference64(PL.quat_geodesic_loss_acos),
-                    compare=acos_like(),
+                    compare=ACOS_LIKE,
                 ),
                 Mistake(
                     "no sign alignment (angle above π)",
                     "Your angle exceeds π when ⟨q̂, q⟩ < 0: q and −q are the same rotation — use "
                     "|⟨q̂, q⟩|, or the smaller of ‖q̂ ∓ q‖.",
                     reference64(lambda a, b: 2 * torch.acos(torch.clamp(_dot(a, b), -1, 1))),
-                    compare=acos_like(),
+                    compare=ACOS_LIKE,
                 ),
                 Mistake(
                     "half the angle",
                     "Your loss is θ/2: the quaternion sphere sees half the rotation angle, "
                     "|⟨q̂, q⟩| = cos(θ/2), so θ = 2 arccos|⟨q̂, q⟩| = 4 atan2(…).",
                     reference64(lambda a, b: PL.quat_geodesic_loss(a, b) / 2),
-                    compare=loosely(1e-6, 1e-12),
+                    compare=allclose(1e-6, 1e-12),
                 ),
                 Mistake(
                     "prediction not normalised",
@@ -754,13 +609,13 @@ PART_B = Part(
                             )
                         )
                     ),
-                    compare=loosely(1e-6, 1e-12),
+                    compare=allclose(1e-6, 1e-12),
                 ),
                 Mistake(
                     "degrees for radians",
                     "Your angle is in degrees; all angles in this course are radians.",
                     reference64(lambda a, b: torch.rad2deg(PL.quat_geodesic_loss(a, b))),
-                    compare=loosely(1e-5, 1e-9),
+                    compare=allclose(1e-5, 1e-9),
                 ),
             ],
         ),
@@ -768,7 +623,7 @@ PART_B = Part(
             "quat_smooth_loss",
             smooth_cases,
             reference64(PL.quat_smooth_loss),
-            close(1e-7, 1e-13, 1e-4, 1e-6, tiny=True),
+            tiny_relative(Elementwise(1e-7, 1e-13), Elementwise(1e-4, 1e-6)),
             mistakes=[
                 Mistake(
                     CANCELS_SMOOTH,
@@ -777,27 +632,27 @@ PART_B = Part(
                     "digits. On the unit sphere 1 − d² = ‖q̂ − q‖² ‖q̂ + q‖² / 4, which keeps its "
                     "relative accuracy.",
                     reference64(lambda a, b: 1 - _dot(a, b) ** 2),
-                    compare=cancelling(),
+                    compare=CANCELLING,
                 ),
                 Mistake(
                     "1 − |⟨q̂, q⟩| for 1 − ⟨q̂, q⟩²",
                     "Your loss is 1 − |⟨q̂, q⟩| = 1 − cos(θ/2); the smooth loss is 1 − ⟨q̂, q⟩² = "
                     "sin²(θ/2).",
                     reference64(lambda a, b: 1 - _dot(a, b).abs()),
-                    compare=loosely(1e-6, 1e-12),
+                    compare=allclose(1e-6, 1e-12),
                 ),
                 Mistake(
                     "1 − ⟨q̂, q⟩ (sign-dependent)",
                     "Your loss is 1 − ⟨q̂, q⟩, which depends on the sign of q: square the dot "
                     "product.",
                     reference64(lambda a, b: 1 - _dot(a, b)),
-                    compare=loosely(1e-6, 1e-12),
+                    compare=allclose(1e-6, 1e-12),
                 ),
                 Mistake(
                     "prediction not normalised",
                     "Your loss uses the raw prediction: normalise it first (normalize_quat).",
                     reference64(lambda a, b: 1 - (a * PL.normalize_quat(b)).sum(-1) ** 2),
-                    compare=loosely(1e-6, 1e-12),
+                    compare=allclose(1e-6, 1e-12),
                 ),
             ],
         ),
@@ -808,7 +663,7 @@ PART_B = Part(
         ValueCheck(
             "SMOOTH_TAYLOR",
             (0.25, -1 / 48),
-            numbers(2),
+            tuple_of(c2=number_close(1e-4), c4=number_close(1e-4)),
             weight=0.75,
             mistakes=[
                 Mistake(
@@ -856,7 +711,7 @@ def chordal_cases(rng: np.random.Generator) -> list[Case]:
             label="a prediction that is not a rotation",
         )
     )
-    cases.append(single(Case((rotations(rng, 3), rotations(rng, 3)))))
+    cases.append(float32_variant(Case((rotations(rng, 3), rotations(rng, 3)))))
     return visible + cases
 
 
@@ -872,14 +727,14 @@ PART_C = Part(
             "chordal_loss",
             chordal_cases,
             reference64(PL.chordal_loss),
-            close(),
+            LOSS,
             mistakes=[
                 Mistake(
                     "the Frobenius norm, not its square",
                     "Your loss is ‖R̂ − R‖_F; the chordal loss is its square, the sum of the "
                     "squared differences of the entries.",
                     reference64(lambda a, b: PL.chordal_loss(a, b).sqrt()),
-                    compare=loosely(),
+                    compare=allclose(),
                 ),
                 Mistake(
                     "3 − tr(R̂ᵀR) (half the loss)",
@@ -889,7 +744,7 @@ PART_C = Part(
                             3 - (a.transpose(-1, -2) @ b).diagonal(dim1=-2, dim2=-1).sum(-1)
                         )
                     ),
-                    compare=loosely(),
+                    compare=allclose(),
                 ),
             ],
         ),
@@ -897,7 +752,7 @@ PART_C = Part(
         ValueCheck(
             "CHORDAL_OVER_SMOOTH",
             8.0,
-            number(),
+            number_close(),
             weight=0.75,
             mistakes=[
                 Mistake(
@@ -932,7 +787,7 @@ def sixd_cases(rng: np.random.Generator) -> list[Case]:
         Case((torch.tensor(rng.normal(size=6) * rng.uniform(0.2, 5), dtype=F64),)) for _ in range(5)
     ]
     cases.append(Case((torch.tensor(rng.normal(size=(2, 3, 6)), dtype=F64),)))
-    cases.append(single(Case((torch.tensor(rng.normal(size=(4, 6)), dtype=F64),))))
+    cases.append(float32_variant(Case((torch.tensor(rng.normal(size=(4, 6)), dtype=F64),))))
     return visible + cases
 
 
@@ -946,7 +801,7 @@ def sixd_gradient_cases(rng: np.random.Generator) -> list[Case]:
 def to_sixd_cases(rng: np.random.Generator) -> list[Case]:
     cases = [Case((rotations(rng),)) for _ in range(4)]
     cases.append(Case((rotations(rng, 2, 3),)))
-    cases.append(single(Case((rotations(rng, 3),))))
+    cases.append(float32_variant(Case((rotations(rng, 3),))))
     return cases
 
 
@@ -969,7 +824,7 @@ PART_D = Part(
             "sixd_to_matrix",
             sixd_cases,
             reference64(PL.sixd_to_matrix),
-            close(1e-9, 1e-12, 1e-5, 1e-5),
+            close(Elementwise(1e-9, 1e-12), Elementwise(1e-5, 1e-5), dtypes="all"),
             weight=1.5,
             mistakes=[
                 Mistake(
@@ -977,26 +832,26 @@ PART_D = Part(
                     "Your matrix has b₁, b₂, b₃ as its rows; Zhou et al.'s Gram–Schmidt map puts "
                     "them in the columns (the transpose of yours).",
                     reference64(lambda x: _sixd_variant(x, rows=True)),
-                    compare=loosely(),
+                    compare=allclose(),
                 ),
                 Mistake(
                     "b₃ = b₂ × b₁ (a reflection)",
                     "Your third column is b₂ × b₁ = −b₁ × b₂: det = −1, a reflection, not a "
                     "rotation.",
                     reference64(lambda x: _sixd_variant(x, flip=True)),
-                    compare=loosely(),
+                    compare=allclose(),
                 ),
                 Mistake(
                     "a₂ not orthogonalised",
                     "Your b₂ is a₂ normalised, not orthogonal to b₁: subtract (b₁·a₂) b₁ first.",
                     reference64(lambda x: _sixd_variant(x, ortho=False)),
-                    compare=loosely(),
+                    compare=allclose(),
                 ),
                 Mistake(
                     "b₂ not normalised",
                     "Your b₂ = a₂ − (b₁·a₂) b₁ is not normalised: divide it by its norm.",
                     reference64(lambda x: _sixd_variant(x, unit2=False)),
-                    compare=loosely(),
+                    compare=allclose(),
                 ),
             ],
         ),
@@ -1004,21 +859,21 @@ PART_D = Part(
             "matrix_to_sixd",
             to_sixd_cases,
             reference64(PL.matrix_to_sixd),
-            close(1e-12, 1e-14, 1e-6, 1e-7),
+            close(Elementwise(1e-12, 1e-14), Elementwise(1e-6, 1e-7), dtypes="all"),
             mistakes=[
                 Mistake(
                     "rows for columns",
                     "You took the first two rows of R; the 6D representation is its first two "
                     "columns, R[..., :, 0] then R[..., :, 1].",
                     reference64(lambda R: torch.cat([R[..., 0, :], R[..., 1, :]], dim=-1)),
-                    compare=loosely(),
+                    compare=allclose(),
                 ),
                 Mistake(
                     "interleaved columns",
                     "Your six numbers interleave the two columns (R[..., :2] flattened row by "
                     "row): concatenate the first column, then the second.",
                     reference64(lambda R: R[..., :, :2].reshape(*R.shape[:-2], 6)),
-                    compare=loosely(),
+                    compare=allclose(),
                 ),
             ],
         ),
@@ -1026,7 +881,7 @@ PART_D = Part(
         ValueCheck(
             "QUAT_JUMP_ANGLE",
             math.pi,
-            number(),
+            number_close(),
             weight=0.5,
             mistakes=[
                 Mistake(
@@ -1040,7 +895,7 @@ PART_D = Part(
         ValueCheck(
             "MIN_CONTINUOUS_DIM",
             5,
-            integer(),
+            number_close(rtol=0.0),
             weight=0.5,
             mistakes=[
                 Mistake(
@@ -1081,7 +936,7 @@ def general_rotations(rng: np.random.Generator, *shape: int) -> torch.Tensor:
 def mirror_cases(rng: np.random.Generator) -> list[Case]:
     cases = [Case((general_rotations(rng),)) for _ in range(5)]
     cases.append(Case((general_rotations(rng, 2, 3),)))
-    cases.append(single(Case((general_rotations(rng, 3),))))
+    cases.append(float32_variant(Case((general_rotations(rng, 3),))))
     return cases
 
 
@@ -1102,7 +957,7 @@ def points_cases(rng: np.random.Generator) -> list[Case]:
     cases = [Case((atoms(int(rng.integers(3, 9))), general_rotations(rng))) for _ in range(4)]
     cases.append(Case((atoms(7), general_rotations(rng, 3)), label="one molecule, three poses"))
     cases.append(Case((atoms(2, 5), general_rotations(rng, 2)), label="a batch of molecules"))
-    cases.append(single(Case((atoms(6), general_rotations(rng)))))
+    cases.append(float32_variant(Case((atoms(6), general_rotations(rng)))))
     return visible + cases
 
 
@@ -1120,27 +975,27 @@ PART_E = Part(
             "mirror_pose",
             mirror_cases,
             reference64(PL.mirror_pose),
-            close(0, 1e-15, 0, 1e-7),
+            close(Elementwise(0.0, 1e-15), Elementwise(0.0, 1e-7), dtypes="all"),
             mistakes=[
                 Mistake(
                     "F R (a reflection)",
                     "Your pose is F R: its third row is flipped but not its third column, and "
                     "det(F R) = −1 — a reflection, not a rotation. R̃ = F R F.",
                     reference64(lambda R: _signs(R, FLIP, (1, 1, 1))),
-                    compare=loosely(),
+                    compare=allclose(),
                 ),
                 Mistake(
                     "R F (a reflection)",
                     "Your pose is R F: its third column is flipped but not its third row, and "
                     "det(R F) = −1. R̃ = F R F.",
                     reference64(lambda R: _signs(R, (1, 1, 1), FLIP)),
-                    compare=loosely(),
+                    compare=allclose(),
                 ),
                 Mistake(
                     "F Rᵀ F (transposed)",
                     "Your pose is the transpose of F R F.",
                     reference64(lambda R: PL.mirror_pose(R).transpose(-1, -2)),
-                    compare=loosely(),
+                    compare=allclose(),
                 ),
             ],
         ),
@@ -1148,20 +1003,20 @@ PART_E = Part(
             "project_points",
             points_cases,
             reference64(PL.project_points),
-            close(1e-12, 1e-12, 1e-5, 1e-4),
+            close(Elementwise(1e-12, 1e-12), Elementwise(1e-5, 1e-4), dtypes="all"),
             mistakes=[
                 Mistake(
                     "points @ R (the inverse rotation)",
                     "You rotated the atoms by Rᵀ: points stored as rows are rotated with "
                     "points @ R.T (that is R p for each column vector p).",
                     reference64(lambda p, R: (p @ R)[..., :2]),
-                    compare=loosely(),
+                    compare=allclose(),
                 ),
                 Mistake(
                     "dropped x for z",
                     "You kept (y, z); the image shows (x, y) — the projection is along z.",
                     reference64(lambda p, R: (p @ R.transpose(-1, -2))[..., 1:]),
-                    compare=loosely(),
+                    compare=allclose(),
                 ),
             ],
         ),
@@ -1289,22 +1144,17 @@ PART_F = Part(
 # -- G: symmetry ----------------------------------------------------------------------------------
 
 
-def same_set(tol: float = 1e-9) -> Callable[..., str | None]:
-    """The rotations of a group, in any order: the right number, each one a rotation, each one
-    equal to an element of the expected group, all different."""
+def same_set(tol: float = 1e-9) -> Compare:
+    """The rotations of a group, in float64 and in any order: the right number, each one a
+    rotation, each one equal to an element of the expected group, all different."""
 
     def compare(value: Any, expected: Any, case: Case) -> str | None:
-        arr, problem = as_numbers(value)
-        if arr is None:
-            return problem
-        exp = np.asarray(expected, dtype=np.float64)
-        if arr.shape != exp.shape:
-            return f"returned shape {arr.shape} where {exp.shape} was expected"
-        if arr.dtype != np.float64:
-            return f"returned {arr.dtype}; float64 was asked for"
-        a = arr.astype(np.float64)
-        if not np.all(np.isfinite(a)):
-            return "returned NaN or infinity"
+        arrays = answer_array(value, expected, case, dtypes="none", kinds="biuf")
+        if isinstance(arrays, str):
+            return arrays
+        a, exp = arrays[0], arrays[1].astype(np.float64)
+        if a.dtype != np.float64:
+            return f"returned {a.dtype}; float64 was asked for"
         gram = a @ np.swapaxes(a, -1, -2)
         if np.abs(gram - np.eye(3)).max() > 1e-9 or np.abs(np.linalg.det(a) - 1).max() > 1e-9:
             return "returned matrices that are not all rotations"
@@ -1399,11 +1249,13 @@ def sym_cases(rng: np.random.Generator) -> list[Case]:
     G = PL.dihedral_group(3)
     R_true = rotations(rng, 4)
     R_pred = R_true @ G[torch.tensor(rng.integers(0, 6, size=4))]
-    cases.append(Case((R_pred, R_true, G), label="poses equivalent under D3", key=("zero",)))
+    cases.append(Case((R_pred, R_true, G), label="poses equivalent under D3", tags=("zero",)))
     cases.append(
         Case((rotations(rng, 2, 3), rotations(rng, 3), PL.cyclic_group(4)), label="broadcasting")
     )
-    cases.append(single(Case((rotations(rng, 4), rotations(rng, 4), PL.dihedral_group(4)))))
+    cases.append(
+        float32_variant(Case((rotations(rng, 4), rotations(rng, 4), PL.dihedral_group(4))))
+    )
     return cases
 
 
@@ -1452,7 +1304,9 @@ PART_G = Part(
             "symmetrized_geodesic_loss",
             sym_cases,
             reference64(PL.symmetrized_geodesic_loss),
-            close(1e-7, 1e-7, 1e-4, 2e-3),  # 1e-7: an arccos of the trace is not penalised here
+            close(
+                Elementwise(1e-7, 1e-7), Elementwise(1e-4, 2e-3), dtypes="all"
+            ),  # 1e-7: an arccos of the trace is not penalised here
             weight=1.5,
             mistakes=[
                 Mistake(
@@ -1460,21 +1314,21 @@ PART_G = Part(
                     "Your loss compares R̂ with g R: the symmetry acts on the volume, so the "
                     "equivalent poses are R g (the group on the right).",
                     reference64(_over_group(lambda d: d.min(-1).values, left=True)),
-                    compare=loosely(1e-6, 1e-7),
+                    compare=allclose(1e-6, 1e-7),
                 ),
                 Mistake(
                     "the maximum over the group",
                     "Your loss takes the largest distance over the group; the pose is right when "
                     "it matches any equivalent pose: the minimum.",
                     reference64(_over_group(lambda d: d.max(-1).values)),
-                    compare=loosely(1e-6, 1e-7),
+                    compare=allclose(1e-6, 1e-7),
                 ),
                 Mistake(
                     "the mean over the group",
                     "Your loss averages the distances over the group; the symmetrised loss is the "
                     "minimum.",
                     reference64(_over_group(lambda d: d.mean(-1))),
-                    compare=loosely(1e-6, 1e-7),
+                    compare=allclose(1e-6, 1e-7),
                 ),
             ],
         ),
