@@ -16,7 +16,6 @@ markdown cell). Over it, the learner gets a plain page with their score that say
 from __future__ import annotations
 
 import contextlib
-import functools
 import html
 import io
 import json
@@ -33,7 +32,13 @@ from autograder.feedback.typeset import MathUnavailable, node_modules, typeset_m
 from autograder.grading.evaluation import EvaluationLimits, run_within
 from autograder.grading.submissions import MARKER
 
-__all__ = ["LIMIT_NOTE", "MathUnavailable", "feedback_config", "generate_feedback"]
+__all__ = [
+    "LIMIT_NOTE",
+    "MathUnavailable",
+    "feedback_config",
+    "generate_feedback",
+    "render_feedback",
+]
 
 LIMIT_NOTE = "your feedback page could not be rendered within the limits"
 _OVER = re.compile(r"\b(MemoryError|RecursionError)\b")
@@ -62,36 +67,30 @@ def feedback_config(course_root: Path) -> Config:
 log = logging.getLogger("course.feedback")
 
 
-def generate_feedback(
+def render_feedback(
     course_root: Path,
     assignment: str,
+    learner: str,
     seconds: float = 120.0,
     memory_mb: int = 2048,
-    learners: list[str] | None = None,
-) -> list[Path]:
-    """nbgrader ``generate_feedback`` for every graded submission, mathematics typeset;
-    returns the HTML files (``MathUnavailable`` when node or MathJax is missing; a
-    ``RuntimeError`` naming the learners whose page nbgrader failed to make, once every other
-    page is made). Each
-    learner's page is rendered within ``seconds`` and ``memory_mb`` (beyond this process's
-    own), and its mathematics typeset within ``seconds`` and ``memory_mb`` (see the module).
-    ``learners``: only theirs (default: every graded submission's)."""
+    api: Any = None,
+) -> str:
+    """nbgrader's ``GenerateFeedback`` for one learner (the course's template), in a forked child
+    within ``seconds`` and ``memory_mb`` (beyond this process's own): ``""`` when the pages are
+    written, or why they could not be rendered within the limits — the learner's page is then
+    the plain one with their grade (``LIMIT_NOTE``). Mathematics is not typeset here. Raises
+    ``RuntimeError`` when nbgrader itself fails (the grader's fault, not the page's)."""
     from nbgrader.apps import NbGraderAPI
     from nbgrader.converters import GenerateFeedback
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.utils import capture_log, temp_attrs
 
-    cfg = feedback_config(course_root)
-    coursedir = CourseDirectory(config=cfg)
-    api = NbGraderAPI(coursedir=coursedir, config=cfg)
-    graded = sorted(
-        p.parent.parent.name for p in (course_root / "autograded").glob(f"*/{assignment}/{MARKER}")
-    )
-    if learners is not None:
-        graded = [g for g in graded if g in learners]
-    budget = EvaluationLimits(seconds=seconds, memory=memory_mb * 2**20, result_bytes=2**20)
+    if api is None:
+        cfg = feedback_config(course_root)
+        api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
+    coursedir = api.coursedir
 
-    def render(learner: str) -> dict[str, Any]:
+    def render() -> dict[str, Any]:
         # as NbGraderAPI.generate_feedback, which would impose nbgrader's own template
         with temp_attrs(coursedir, assignment_id=assignment, student_id=learner):
             app = GenerateFeedback(coursedir=coursedir, parent=api)
@@ -106,20 +105,53 @@ def generate_feedback(
             "error": str(result.get("error", ""))[-4000:],
         }
 
-    failed: dict[str, str] = {}  # the grader's own failures: the others' pages are still made
+    budget = EvaluationLimits(seconds=seconds, memory=memory_mb * 2**20, result_bytes=2**20)
     with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")
-        for i, learner in enumerate(graded, 1):
-            log.info("  [%d/%d] feedback for %s", i, len(graded), learner)
-            payload, why = run_within(functools.partial(render, learner), budget)
-            if payload is None:
-                log.warning("  feedback for %s: %s (%s)", learner, LIMIT_NOTE, why)
-                _limit_page(course_root, assignment, learner, why)
-                continue
-            if "error" in payload:
-                failed[learner] = payload["error"]
-            elif not payload["ok"]["success"]:
-                failed[learner] = f"{payload['ok']['log']}\n{payload['ok']['error']}"
+        payload, why = run_within(render, budget)
+    if payload is None:
+        log.warning("  feedback for %s: %s (%s)", learner, LIMIT_NOTE, why)
+        _limit_page(course_root, assignment, learner, why)
+        return why
+    if "error" in payload:
+        raise RuntimeError(f"feedback for {learner} failed:\n{payload['error']}")
+    if not payload["ok"]["success"]:
+        raise RuntimeError(
+            f"feedback for {learner} failed:\n{payload['ok']['log']}\n{payload['ok']['error']}"
+        )
+    return ""
+
+
+def generate_feedback(
+    course_root: Path,
+    assignment: str,
+    seconds: float = 120.0,
+    memory_mb: int = 2048,
+    learners: list[str] | None = None,
+) -> list[Path]:
+    """nbgrader ``generate_feedback`` for every graded submission, mathematics typeset;
+    returns the HTML files (``MathUnavailable`` when node or MathJax is missing; a
+    ``RuntimeError`` naming the learners whose page nbgrader failed to make, once every other
+    page is made). Each learner's page is rendered within ``seconds`` and ``memory_mb``
+    (``render_feedback``), and its mathematics typeset within ``seconds`` and ``memory_mb``
+    (see the module). ``learners``: only theirs (default: every graded submission's)."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    cfg = feedback_config(course_root)
+    api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
+    graded = sorted(
+        p.parent.parent.name for p in (course_root / "autograded").glob(f"*/{assignment}/{MARKER}")
+    )
+    if learners is not None:
+        graded = [g for g in graded if g in learners]
+    failed: dict[str, str] = {}  # the grader's own failures: the others' pages are still made
+    for i, learner in enumerate(graded, 1):
+        log.info("  [%d/%d] feedback for %s", i, len(graded), learner)
+        try:
+            render_feedback(course_root, assignment, learner, seconds, memory_mb, api)
+        except RuntimeError as exc:
+            failed[learner] = str(exc)
     files = sorted(
         course_root / "feedback" / learner / assignment / f"{nb.name}"
         for learner in graded
