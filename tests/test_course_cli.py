@@ -207,3 +207,37 @@ def test_check_exit_codes(course: Path, tmp_path: Path) -> None:
     junk.write_text("{")
     bad = run(course, "check", str(junk))
     assert bad.returncode == 2 and "not valid JSON" in bad.stderr
+
+
+def test_grading_refuses_weak_limits(tmp_path: Path) -> None:
+    """Where the slots' memory and process budgets cannot be enforced (forced here with
+    ``slot_limits = 'none'``), `course sandbox check` says so and `course grade` refuses, exit
+    3, unless --accept-weak-limits; the supervisor (forced) enforces them and grading runs."""
+    (tmp_path / "_toc.yml").write_text("")
+    root = tmp_path / "assignments"
+    shutil.copytree(problem_set_dir(REPO / "assignments", PS), problem_set_dir(root, PS))
+    config = root / "nbgrader_config.py"
+    config.write_text("c = get_config()  # noqa: F821\nc.SandboxLimits.slot_limits = 'none'\n")
+    assert run(root, "release", PS).returncode == 0
+    submit(root, PS, "ada", learner_notebook(root, PS, solved=True))
+
+    check = run(root, "sandbox", "check")
+    assert check.returncode == 0, check.stderr
+    memory_line = next(line for line in check.stdout.splitlines() if "memory " in line)
+    assert "NOT ENFORCED" in memory_line and "grading refuses to start" in check.stdout
+
+    refused = run(root, "grade", PS)
+    assert refused.returncode == 3
+    assert "cannot be enforced" in refused.stderr and "--accept-weak-limits" in refused.stderr
+    assert not (root / "autograded" / "ada").exists()
+
+    accepted = run(root, "grade", PS, "--accept-weak-limits")
+    assert accepted.returncode == 0 and "36/36" in accepted.stdout, accepted.stderr
+
+    config.write_text(
+        "c = get_config()  # noqa: F821\nc.SandboxLimits.slot_limits = 'supervisor'\n"
+    )
+    report = json.loads(run(root, "sandbox", "check", "--json").stdout)["limits"]
+    assert report["weak"] == [] and report["memory"]["by"].startswith("the grader's supervisor")
+    supervised = run(root, "grade", PS, "--force")
+    assert supervised.returncode == 0 and "36/36" in supervised.stdout, supervised.stderr

@@ -80,12 +80,13 @@ def test_cannot_signal_outside(kernel: SandboxedKernel) -> None:
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="cgroups need root")
 def test_slot_cgroups_hold_the_kernel(kernel: SandboxedKernel) -> None:
-    procs = slot_cgroups(kernel.config)
-    if not procs:
-        pytest.skip("no cgroup v1 controllers on this machine")
-    assert kernel.proc is not None
-    for path in procs:
-        assert str(kernel.proc.pid) in path.read_text().split()
+    groups = slot_cgroups(kernel.config)
+    if not groups:
+        pytest.skip("no cgroup on this machine")
+    assert kernel.proc is not None and kernel.leaves
+    assert {leaf.parent for leaf in kernel.leaves} == set(groups)
+    for leaf in kernel.leaves:
+        assert str(kernel.proc.pid) in (leaf / "cgroup.procs").read_text().split()
 
 
 def test_missing_kernel_env_is_loud(tmp_path: Path) -> None:

@@ -162,6 +162,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         progress=None if quiet else progress_printer(),
         run_id=args.run_id,
         scheduler=args.scheduler,
+        accept_weak_limits=args.accept_weak_limits or None,
     )
     _emit(args, [dataclasses.asdict(o) for o in outcomes], format_summary(outcomes))
     return EXIT_FAILED if any(o.status == "error" for o in outcomes) else EXIT_OK
@@ -331,11 +332,17 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
         report = check_sandbox(config, secret_paths=[course.repo] if course else [])
     except SandboxUnavailable as exc:
         return _fail(str(exc), EXIT_ENV)
+    from autograder.sandbox.enforcement import format_report, limits_report
+    from autograder.sandbox.reclaim import reclaim
+
+    reclaim(config.enforcement)
+    report["limits"] = limits_report(config)
     if not args.quiet:
         _emit(
             args,
             report,
-            f"sandbox OK: uid {report['uid']}, no network, course files invisible, {report['python']}",
+            f"sandbox OK: uid {report['uid']}, no network, course files invisible, {report['python']}\n"
+            f"limits of each grading slot here:\n{format_report(report['limits'])}",
         )
     return EXIT_OK
 
@@ -447,6 +454,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--scheduler", help="a Dask scheduler address (tcp://host:8786): grade on its workers"
+    )
+    p.add_argument(
+        "--accept-weak-limits",
+        action="store_true",
+        help="grade even where the slots' memory or process budget cannot be enforced "
+        "(see `course sandbox setup`); refused otherwise, exit 3",
     )
     json_flag(p)
     p.set_defaults(func=_cmd_grade)

@@ -15,6 +15,12 @@ concurrent learners never share a process budget.
   marker matches, regrades the rest; a killed run leaves no marker for what it did not finish.
 * **Attested.** A graded notebook must carry ``SandboxedAutograde``'s attestation; if nbgrader
   graded without it (its configuration not loaded), the run stops with an error.
+* **Limits that hold.** The run refuses to start (``WeakLimits``, exit 3) when the slots'
+  memory or process budget cannot be enforced on this host (``autograder.sandbox.enforcement``),
+  unless weaker limits are accepted (``accept_weak_limits``, ``--accept-weak-limits``).
+* **Crash-safe.** A killed run leaves no sandbox process (they die with their grader); its
+  scratch folders and cgroup leaves are reclaimed by the next run (``sandbox.reclaim``), and a
+  submission it did not finish is graded again, whole.
 """
 
 from __future__ import annotations
@@ -119,19 +125,37 @@ def grade_assignment(
     progress: Callable[[int, int, Outcome], None] | None = None,
     overrides: dict[str, Any] | None = None,
     scheduler: str | None = None,
+    accept_weak_limits: bool | None = None,
 ) -> list[Outcome]:
     """Grade the submissions of ``assignment``; returns one ``Outcome`` per submission.
 
     ``workers`` local processes, or the Dask cluster whose scheduler is at ``scheduler``.
+    ``accept_weak_limits`` (default: ``c.SandboxLimits.accept_weak_limits``) lets the run
+    start where the slots' memory or process budget cannot be enforced.
     """
 
-    from autograder.sandbox.bubblewrap import check_sandbox
+    from autograder.sandbox.bubblewrap import WeakLimits, check_sandbox
+    from autograder.sandbox.limits import SandboxLimits
+    from autograder.sandbox.reclaim import reclaim
     from autograder.sandbox.slots import current_slot
 
     course_root = course_root.resolve()
     expected_notebooks(course_root, assignment)  # fails early when not released
+    course = Course.at(course_root)
+    sandbox = course.sandbox(current_slot())
+    weak = sandbox.enforcement.weak
+    if accept_weak_limits is None:
+        accept_weak_limits = SandboxLimits(config=course.config).accept_weak_limits
+    if weak and not accept_weak_limits:
+        raise WeakLimits(
+            f"the grading slots' {' and '.join(weak)} budget cannot be enforced on this host "
+            f"({'; '.join(sandbox.enforcement.notes) or 'c.SandboxLimits.slot_limits'}): see "
+            "`course sandbox setup`; to grade anyway with per-process limits only, pass "
+            "--accept-weak-limits (or set c.SandboxLimits.accept_weak_limits = True)"
+        )
+    reclaim(sandbox.enforcement)  # what killed runs left behind
     check_sandbox(
-        Course.at(course_root).sandbox(current_slot()),
+        sandbox,
         secret_paths=[
             course_root / "problem_sets",
             course_root / "source",
@@ -185,6 +209,7 @@ def grade_assignment(
         grade_on_cluster(scheduler, course_root, todo, opts, done)
     else:
         _run_local(course_root, todo, workers, opts, done)
+    reclaim(sandbox.enforcement)
     order = {s.learner: i for i, s in enumerate(subs)}
     return sorted(outcomes, key=lambda o: order.get(o.learner, 0))
 

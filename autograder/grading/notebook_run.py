@@ -12,27 +12,31 @@ grader will.
 from __future__ import annotations
 
 import atexit
+import json
 import time
 from pathlib import Path
 from typing import Any
 
 from nbformat.notebooknode import NotebookNode, from_dict
 
+from autograder.grading.failpoints import failpoint
 from autograder.sandbox.bubblewrap import SandboxConfig
 from autograder.sandbox.kernel import ExecResult, SandboxedKernel
 
-__all__ = ["acquire_kernel", "prewarm_spare", "revive", "run_cells"]
+__all__ = ["acquire_kernel", "kill_spares", "prewarm_spare", "revive", "run_cells"]
 
 
 _SPARES: dict[SandboxConfig, SandboxedKernel] = {}
 
 
-def _kill_spares() -> None:
+def kill_spares() -> None:
+    """Shut this process's spare kernels down (at exit: their cgroup leaves and scratch
+    folders go with them)."""
     while _SPARES:
         _SPARES.popitem()[1].shutdown()
 
 
-atexit.register(_kill_spares)
+atexit.register(kill_spares)
 
 
 def acquire_kernel(config: SandboxConfig, files_from: Path, prewarm: bool) -> SandboxedKernel:
@@ -84,13 +88,20 @@ def run_cells(
     cell_timeout: float,
     notebook_timeout: float,
     max_restarts: int,
+    max_output_bytes: int = 2 * 2**20,
 ) -> dict[str, Any]:
     """Run every code cell of ``nb`` in ``kernel``, storing outputs in the cells.
+
+    The kernel keeps at most its ``max_output_bytes`` per cell; the notebook keeps at most
+    ``max_output_bytes`` (this function's) of outputs in all, so that many cells that each
+    print up to their own cap cannot grow the graded notebook and its feedback without bound.
 
     Returns ``ran`` (cells that completed without killing the kernel, replayed after a
     restart), ``killers`` (cells that killed it), ``notes`` (what happened, for the report) and
     ``in_kernel`` (each cell's ``ExecResult``).
     """
+    kept = 0
+    capped = False
     deadline = time.monotonic() + notebook_timeout
     ran: list[int] = []
     killers: list[int] = []
@@ -106,7 +117,24 @@ def run_cells(
             ]
             notes.append(f"cell {idx}: not run (notebook time limit)")
             continue
+        if ran:
+            failpoint("kernel-run")  # a crash test stops here, the learner's kernel running
         res = kernel.execute(cell.source, timeout=min(cell_timeout, remaining))
+        size = len(json.dumps(res.outputs, default=str))
+        if kept + size > max_output_bytes:
+            if not capped:
+                notes.append(
+                    f"cell {idx}: outputs dropped from here on (the notebook's outputs are "
+                    f"limited to {max_output_bytes >> 10} KiB)"
+                )
+            capped = True
+            errors = [o for o in res.outputs if o.get("output_type") == "error"][:1]
+            res.outputs = [_note(f"[{size} bytes of output dropped: notebook output limit]")]
+            res.outputs += [
+                {**e, "evalue": str(e.get("evalue", ""))[:500], "traceback": []} for e in errors
+            ]
+            size = len(json.dumps(res.outputs, default=str))
+        kept += size
         cell.outputs = [from_dict(o) for o in res.outputs]
         cell.execution_count = res.execution_count
         in_kernel[idx] = res
@@ -145,6 +173,10 @@ def revive(
             notes.append(f"cell {idx} killed the kernel when replayed")
             return False
     return True
+
+
+def _note(text: str) -> dict[str, Any]:
+    return {"output_type": "stream", "name": "stdout", "text": text + "\n"}
 
 
 def _error(ename: str, evalue: str) -> NotebookNode:

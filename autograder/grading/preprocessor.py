@@ -16,7 +16,10 @@ For one notebook:
    the learner's functions on inputs drawn from a seed per learner and per run, and compare the
    answers here, outside the kernel, with ``reference_impl``. The visible tests that ran in the
    kernel are shown but never decide a score: a learner who patches ``assert`` or
-   ``numpy.allclose`` in their own process changes nothing here.
+   ``numpy.allclose`` in their own process changes nothing here. The answers are untrusted
+   input to this process: each part's are decoded, rebuilt, compared and reported in a
+   short-lived child within a time and memory budget (``evaluation``); over it, the part's
+   verdict is "your answer could not be evaluated within the limits", and grading goes on.
 4. Replace each test cell's outputs by a report and an ``execute_result`` holding the score,
    which nbgrader's ``determine_grade`` reads as partial credit; add a summary cell at the top
    and record an attestation in the notebook's metadata (``cryoem_course``), which
@@ -42,6 +45,8 @@ from autograder.checks.evaluate import part_rng, plan_part
 from autograder.checks.loader import load_parts
 from autograder.checks.parts import Part, PartResult
 from autograder.grading.attestation import ATTESTATION_KEY, GRADED_BY
+from autograder.grading.evaluation import EvaluationLimits, evaluate_part
+from autograder.grading.failpoints import arm_gradebook_failpoint
 from autograder.grading.notebook_run import acquire_kernel, revive, run_cells
 from autograder.grading.report import cell_output_text, part_report_lines, summary_markdown
 from autograder.harness.boot import answer_code, collect_answers, harness_boot_code
@@ -90,6 +95,25 @@ class SandboxedAutograde(NbGraderPreprocessor):
     prewarm = Bool(
         True, help="Keep one pre-started spare sandbox per process for the next notebook."
     ).tag(config=True)
+    evaluate_timeout = Float(
+        30.0,
+        min=0.1,
+        help="Seconds (wall clock, and CPU) for evaluating one part's answers in the grader "
+        "(decoding, rebuilding expressions, comparing, the report); over it, the part's verdict "
+        "is 'your answer could not be evaluated within the limits'.",
+    ).tag(config=True)
+    evaluate_memory_mb = Integer(
+        1024,
+        min=16,
+        help="Memory for evaluating one part's answers, MiB (address space beyond the grading "
+        "process's own); over it, the same verdict.",
+    ).tag(config=True)
+    notebook_output_kb = Integer(
+        2048,
+        min=1,
+        help="Outputs kept in the graded notebook (and so in the feedback), all cells "
+        "together, KiB; each cell keeps at most 256 KiB. Later outputs are replaced by a note.",
+    ).tag(config=True)
 
     # -- nbgrader entry point -----------------------------------------------------------------
     def preprocess(
@@ -107,7 +131,12 @@ class SandboxedAutograde(NbGraderPreprocessor):
         kernel = acquire_kernel(config, Path(resources["metadata"]["path"]), self.prewarm)
         try:
             events = run_cells(
-                nb, kernel, self.cell_timeout, self.notebook_timeout, self.max_restarts
+                nb,
+                kernel,
+                self.cell_timeout,
+                self.notebook_timeout,
+                self.max_restarts,
+                max_output_bytes=self.notebook_output_kb * 1024,
             )
             t_checks = time.perf_counter()
             results = self._run_parts(
@@ -118,6 +147,7 @@ class SandboxedAutograde(NbGraderPreprocessor):
             kernel.shutdown()
         learner_seconds = sum(r.elapsed for r in events["in_kernel"].values())
         self._write_outputs(nb, results, events)
+        arm_gradebook_failpoint()
         nb.metadata[ATTESTATION_KEY] = {
             "graded_by": f"{__name__}.{GRADED_BY}",
             "sandbox": {"bwrap": True, "uid": config.for_slot(slot).uid, "slot": slot},
@@ -139,6 +169,8 @@ class SandboxedAutograde(NbGraderPreprocessor):
                     "checks": [[c.title, c.passed, c.total] for c in r.checks],
                     "diagnoses": [m.name for m in r.diagnoses],
                     "note": r.note,
+                    # the answers' evaluation in the grader (bounded by evaluate_timeout)
+                    "evaluate_seconds": round(events["evaluate_seconds"].get(r.grade_id, 0.0), 3),
                 }
                 for r in results.values()
             },
@@ -155,11 +187,13 @@ class SandboxedAutograde(NbGraderPreprocessor):
         who: tuple[str, str, str, str],
     ) -> dict[str, PartResult]:
         cells = test_cells(nb)
+        events["evaluate_seconds"] = {}
         course_id = CourseDirectory(config=self.config).course_id
         results: dict[str, PartResult] = {}
         booted_at: int | None = None  # kernel.restarts when the harness was defined
         limits = (self.cell_timeout, self.max_restarts)
         cell_deadline = time.monotonic() + self.notebook_timeout
+        budget = EvaluationLimits(self.evaluate_timeout, self.evaluate_memory_mb * 2**20)
         for part in parts:
             if part.grade_id not in cells:
                 continue
@@ -196,7 +230,9 @@ class SandboxedAutograde(NbGraderPreprocessor):
                 )
             elif res.status == "timeout":
                 note = f"your code ran longer than {self.part_timeout:g} s and was interrupted"
-            results[part.grade_id] = plan.evaluate(answers, note)
+            t_eval = time.perf_counter()
+            results[part.grade_id] = evaluate_part(plan, answers, note, budget)
+            events["evaluate_seconds"][part.grade_id] = time.perf_counter() - t_eval
         return results
 
     # -- writing the graded notebook ------------------------------------------------------------

@@ -26,6 +26,7 @@ import nbformat
 from autograder.config.course import Course
 from autograder.config.nbgrader import course_config, db_url
 from autograder.grading.attestation import ATTESTATION_KEY
+from autograder.grading.failpoints import install_gradebook_failpoint
 from autograder.grading.submissions import (
     MARKER,
     Outcome,
@@ -67,8 +68,14 @@ def init_worker(
     from autograder.sandbox.slots import acquire_slot
 
     if pool:
+        from multiprocessing.util import Finalize
+
+        from autograder.grading.notebook_run import kill_spares
+
         _die_with_parent()
         os.environ.pop("COURSE_SANDBOX_SLOT", None)  # inherited from the parent: not ours
+        Finalize(None, kill_spares, exitpriority=10)  # a pool worker exits without atexit
+    install_gradebook_failpoint()
     slot = (
         int(os.environ["COURSE_SANDBOX_SLOT"])
         if "COURSE_SANDBOX_SLOT" in os.environ
@@ -180,8 +187,18 @@ def _grade_unlocked(course_root: Path, sub: Submission, overrides: dict[str, Any
         "fingerprint": sub.fingerprint,
         "run_id": overrides.get("run_id", ""),
     }
-    (dest / MARKER).write_text(json.dumps(marker, indent=1))
+    _write_atomically(dest / MARKER, json.dumps(marker, indent=1))
     return outcome
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write ``path`` whole or not at all (a grader killed mid-write leaves no torn marker)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
 
 
 def _collect(course_root: Path, sub: Submission, names: list[str], dest: Path) -> Outcome:

@@ -9,14 +9,18 @@ What the sandboxed process sees and may do:
   course repository, the gradebook, the reference implementation, other learners' work or
   ``/etc/passwd``;
 * a read-only root: only ``/submission`` and ``/tmp`` are writable;
-* ``/submission``: a private scratch copy of this learner's own files, writable; a size-capped
-  tmpfs ``/tmp``; and the folder holding the kernel's connection file and ZMQ ``ipc`` sockets;
+* ``/submission``: a private scratch copy of this learner's own files, writable, with a quota
+  (size and file count: a tmpfs in the sandbox's own mount namespace as root, else watched by
+  the ``Supervisor``); a size-capped tmpfs ``/tmp``; and the folder holding the kernel's
+  connection file and ZMQ ``ipc`` sockets;
 * limits per process (``prlimit``): address space, CPU seconds, processes (per user: each
   grading slot runs as its own uid), file size, open files, no core dumps;
 * an empty environment (``--clearenv``) but for PATH, HOME, LANG, thread counts;
-* when cgroup v1 controllers are writable (root), a cgroup per grading slot with equal CPU
-  shares, a memory cap and a process cap (``slot_cgroups``): a fork bomb or a memory hog in one
-  sandbox then slows or kills only itself, never a learner graded beside it.
+* a budget per grading slot — memory, processes and threads, an equal CPU share — held by a
+  cgroup (v2 in a delegated subtree, or v1 as root; ``slot_cgroups``) or, where no cgroup can
+  be used, by the grader's ``Supervisor`` (``autograder.sandbox.enforcement`` decides and
+  reports which): a fork bomb or a memory hog in one sandbox then slows or kills only itself,
+  never a learner graded beside it.
 
 When the grader runs as root, the sandbox is entered as a per-slot unprivileged uid
 (``setpriv``), so that RLIMIT_NPROC applies and concurrent learners never share a process budget.
@@ -32,20 +36,27 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from autograder.sandbox.enforcement import Enforcement, enforcement
+
 __all__ = [
     "KERNEL_PACKAGES",
     "SandboxConfig",
     "SandboxUnavailable",
+    "WeakLimits",
     "check_sandbox",
     "default_kernel_env",
     "kernel_argv",
+    "new_cgroup_leaves",
+    "scratch_dir",
     "setup_kernel_env",
+    "slot_cgroups",
 ]
 
 #: What the learners' kernel may import (torch is the CPU build that lies on disk here).
@@ -67,6 +78,11 @@ class SandboxUnavailable(RuntimeError):
     """The sandbox cannot run here; the message says what is missing and how to fix it."""
 
 
+class WeakLimits(SandboxUnavailable):
+    """The slot's memory or process budget cannot be enforced here, and weaker limits were not
+    accepted (``course grade --accept-weak-limits``)."""
+
+
 def default_kernel_env() -> Path:
     """``$COURSE_KERNEL_ENV``, else ``/opt/cryoem-course/kernel-env`` for root (it must be
     readable by the sandbox's unprivileged uid), else ``~/.cache/cryoem-course/kernel-env``."""
@@ -80,7 +96,12 @@ def default_kernel_env() -> Path:
 
 @dataclass(frozen=True)
 class SandboxConfig:
-    """Limits and paths of one sandboxed kernel. Sizes in bytes, times in seconds."""
+    """Limits and paths of one sandboxed kernel. Sizes in bytes, times in seconds.
+
+    ``slot_limits``, ``scratch_quota_by`` and ``cgroup_v2_root`` choose how the slot's budgets
+    (``memory``, ``pids``, the CPU share, the scratch quota) are enforced: see
+    ``autograder.sandbox.enforcement``.
+    """
 
     kernel_env: Path = field(default_factory=default_kernel_env)
     address_space: int = 6 * 2**30  # torch reserves a lot of virtual memory at import
@@ -90,8 +111,14 @@ class SandboxConfig:
     open_files: int = 256
     tmp_size: int = 256 * 2**20
     slot: int = field(default_factory=lambda: _current_slot())  # this process's claimed slot
-    memory: int = 4 * 2**30  # per slot, when cgroups are available
-    pids: int = 512  # per slot, when cgroups are available
+    memory: int = 4 * 2**30  # per slot
+    pids: int = 512  # processes and threads per slot
+    scratch_size: int = 256 * 2**20  # /submission, all files together
+    scratch_files: int = 20_000  # /submission, files and folders
+    max_message: int = 4 * 2**20  # largest message the grader accepts from the kernel
+    slot_limits: str = "auto"
+    scratch_quota_by: str = "auto"
+    cgroup_v2_root: str = ""
     extra_env: tuple[tuple[str, str], ...] = (("TRITON_INTERPRET", "1"),)
 
     def for_slot(self, slot: int) -> SandboxConfig:
@@ -106,44 +133,37 @@ class SandboxConfig:
         """The uid the sandbox runs as: per slot when the grader is root, else the grader's."""
         return _UID_BASE + self.slot if os.geteuid() == 0 else None
 
-
-_CGROUP_ROOT = Path("/sys/fs/cgroup")
+    @property
+    def enforcement(self) -> Enforcement:
+        """How this host enforces the slot's budgets (decided once per process)."""
+        return enforcement(self.slot_limits, self.scratch_quota_by, self.cgroup_v2_root)
 
 
 def slot_cgroups(config: SandboxConfig) -> list[Path]:
-    """Create (idempotently) this slot's cgroups and return their ``cgroup.procs`` files.
+    """Create (idempotently) this slot's cgroups with their limits and return them (one per
+    hierarchy used; ``[]`` when no cgroup is used here). Sandboxes live in leaves below them
+    (``new_cgroup_leaves``)."""
+    groups: list[Path] = []
+    for layout in config.enforcement.layouts:
+        groups += layout.slot_groups(config.slot, config.memory, config.pids)
+    return groups
 
-    cgroup v1 ``cpu`` (shares 1024, the same for every slot), ``memory`` (``config.memory``,
-    swap included where the kernel allows it) and ``pids`` (``config.pids``). Returns ``[]``
-    when they cannot be used (not root, no v1 hierarchy): the sandbox still isolates, but CPU
-    and memory are then shared between slots (rlimits still apply per process).
-    """
-    if os.geteuid() != 0:
-        return []
-    procs = []
-    settings = {
-        "cpu": {"cpu.shares": "1024"},
-        "memory": {"memory.limit_in_bytes": str(config.memory)},
-        "pids": {"pids.max": str(config.pids)},
-    }
-    for controller, values in settings.items():
-        base = _CGROUP_ROOT / controller
-        if not (base / "cgroup.procs").exists():
-            continue
-        group = base / "cryoem-course" / f"slot-{config.slot}"
-        try:
-            group.mkdir(parents=True, exist_ok=True)
-            for name, value in values.items():
-                (group / name).write_text(value)
-            if controller == "memory" and (group / "memory.memsw.limit_in_bytes").exists():
-                try:
-                    (group / "memory.memsw.limit_in_bytes").write_text(str(config.memory))
-                except OSError:
-                    pass
-        except OSError:
-            continue
-        procs.append(group / "cgroup.procs")
-    return procs
+
+def new_cgroup_leaves(config: SandboxConfig) -> list[Path]:
+    """A fresh leaf group per cgroup hierarchy used, for one sandbox (``remove_leaves`` them
+    when it ends)."""
+    leaves: list[Path] = []
+    for layout in config.enforcement.layouts:
+        leaves += layout.new_leaf(config.slot, config.memory, config.pids)
+    return leaves
+
+
+def scratch_dir(kind: str = "sbx") -> Path:
+    """A new host folder for one sandbox (``work`` = ``/submission``, ``run`` = sockets),
+    named after this process so that a later run can reclaim it if this one is killed."""
+    import tempfile
+
+    return Path(tempfile.mkdtemp(prefix=f"course-{kind}-{os.getpid()}-"))
 
 
 def _bwrap() -> str:
@@ -175,11 +195,16 @@ def sandbox_argv(
     workdir: Path,
     rundir: Path,
     command: list[str],
+    cgroup_leaves: list[Path] | None = None,
 ) -> list[str]:
     """The full command line that runs ``command`` inside the sandbox.
 
     ``workdir`` (the learner's scratch copy) appears as ``/submission`` and is the cwd;
     ``rundir`` is bound read-write at its own path (it holds the connection file and sockets).
+    The first process writes itself into ``cgroup_leaves`` and, when the scratch quota is a
+    tmpfs, mounts one of ``config.scratch_size`` bytes and ``config.scratch_files`` inodes on
+    ``workdir`` in a mount namespace of its own (so it vanishes with the sandbox, however the
+    grader ends); then it drops privileges.
     """
     env = {
         "PATH": f"{config.kernel_env}/bin:/usr/bin:/bin",
@@ -197,11 +222,18 @@ def sandbox_argv(
         **dict(config.extra_env),
     }
     argv: list[str] = []
-    procs = slot_cgroups(config)
-    if procs:
-        # enter the slot's cgroups (as root, before dropping privileges), then exec the rest
-        script = "".join(f'echo $$ > "{p}" && ' for p in procs) + 'exec "$@"'
-        argv += ["/bin/sh", "-c", script, "sandbox"]
+    steps = [f"echo $$ > {shlex.quote(str(leaf / 'cgroup.procs'))}" for leaf in cgroup_leaves or []]
+    if config.enforcement.scratch == "tmpfs":
+        owner = config.uid if config.uid is not None else os.geteuid()
+        options = (
+            f"size={config.scratch_size},nr_inodes={config.scratch_files + 1},"
+            f"mode=0700,uid={owner},gid={owner},nosuid,nodev"
+        )
+        steps.append(f"mount -t tmpfs -o {options} course-scratch {shlex.quote(str(workdir))}")
+        argv += [shutil.which("unshare") or "unshare", "--mount", "--propagation", "private", "--"]
+    if steps:
+        # as root, before dropping privileges: join the cgroups, mount the scratch tmpfs
+        argv += ["/bin/sh", "-c", " && ".join([*steps, 'exec "$@"']), "sandbox"]
     if config.uid is not None:
         setpriv = shutil.which("setpriv")
         if setpriv is None:
@@ -259,7 +291,11 @@ def sandbox_argv(
 
 
 def kernel_argv(
-    config: SandboxConfig, workdir: Path, rundir: Path, connection_file: Path
+    config: SandboxConfig,
+    workdir: Path,
+    rundir: Path,
+    connection_file: Path,
+    cgroup_leaves: list[Path] | None = None,
 ) -> list[str]:
     """Command line of an IPython kernel inside the sandbox, for ``connection_file``."""
     command = [
@@ -271,7 +307,7 @@ def kernel_argv(
         "--HistoryManager.enabled=False",
         "--IPCompleter.use_jedi=False",
     ]
-    return sandbox_argv(config, workdir, rundir, command)
+    return sandbox_argv(config, workdir, rundir, command, cgroup_leaves)
 
 
 def prepare_dirs(base: Path, config: SandboxConfig) -> tuple[Path, Path]:
@@ -314,6 +350,8 @@ for m in ("numpy", "sympy", "ipykernel", "scipy", "reference_impl", "autograder"
         out["imports"][m] = True
     except Exception:
         out["imports"][m] = False
+st = os.statvfs("/submission")
+out["scratch"] = {"bytes": st.f_blocks * st.f_frsize, "files": st.f_files}
 print(json.dumps(out))
 """
 
@@ -326,9 +364,11 @@ def check_sandbox(
     The probe must: run as an unprivileged uid (when the grader is root), fail to read
     ``/etc/passwd`` and every path in ``secret_paths`` (e.g. the course repository), reach no
     network, import numpy, sympy and ipykernel, and import neither scipy, ``reference_impl``,
-    ``autograder`` nor nbgrader. Returns the probe's report.
+    ``autograder`` nor nbgrader; and, where the scratch quota is a tmpfs, see ``/submission``
+    with that size. Returns the probe's report. The probe runs in the slot's cgroups like a
+    kernel, so a cgroup that cannot be joined fails it.
     """
-    import tempfile
+    from autograder.sandbox.cgroups import remove_leaves
 
     config = config or SandboxConfig()
     if not config.python.exists():
@@ -337,13 +377,19 @@ def check_sandbox(
             "run `course sandbox setup`"
         )
     paths = ["/etc/passwd", *(str(p) for p in (secret_paths or []))]
-    with tempfile.TemporaryDirectory(prefix="course-probe-") as tmp:
-        work, run = prepare_dirs(Path(tmp), config)
-        argv = sandbox_argv(config, work, run, [str(config.python), "-c", _PROBE, *paths])
+    base = scratch_dir("probe")
+    leaves: list[Path] = []
+    try:
+        work, run = prepare_dirs(base, config)
+        leaves = new_cgroup_leaves(config)
+        argv = sandbox_argv(config, work, run, [str(config.python), "-c", _PROBE, *paths], leaves)
         try:
             proc = subprocess.run(argv, capture_output=True, text=True, timeout=60)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise SandboxUnavailable(f"the sandbox did not start: {exc}") from exc
+    finally:
+        remove_leaves(leaves)
+        shutil.rmtree(base, ignore_errors=True)
     if proc.returncode != 0:
         raise SandboxUnavailable(
             f"the sandbox probe failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}"
@@ -361,6 +407,10 @@ def check_sandbox(
     for m in ("scipy", "reference_impl", "autograder", "nbgrader"):
         if report["imports"][m]:
             problems.append(f"can import {m}")
+    if config.enforcement.scratch == "tmpfs" and (
+        abs(report["scratch"]["bytes"] - config.scratch_size) > 2**20
+    ):
+        problems.append(f"/submission is not the {config.scratch_size >> 20} MiB scratch tmpfs")
     if problems:
         raise SandboxUnavailable("the sandbox is not isolated: " + "; ".join(problems))
     return report

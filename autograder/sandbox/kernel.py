@@ -8,9 +8,15 @@ by design), and runs code with:
   ``interrupt_request`` message (the kernelspec's ``interrupt_mode: message``; a SIGINT would
   kill bubblewrap), and killed if it does not yield within a grace period;
 * an output cap: at most ``max_output_bytes`` of outputs are kept per request; the rest is
-  counted and dropped as it arrives, so a flood of output cannot exhaust the grader;
-* death detection: a kernel that exits (``os._exit``, a segfault, SIGXCPU, the OOM killer) is
-  reported as ``died`` and can be restarted.
+  counted and dropped as it arrives, so a flood of output cannot exhaust the grader; and no
+  single message larger than ``SandboxConfig.max_message`` is even received (``ZMQ_MAXMSGSIZE``
+  on the grader's sockets: ZMQ drops such a connection before allocating the message, and the
+  IOPub connection is then made again);
+* death detection: a kernel that exits (``os._exit``, a segfault, SIGXCPU, the OOM killer, the
+  ``Supervisor`` ending a sandbox over its slot's budget) is reported as ``died`` (with the
+  reason, when the grader knows it) and can be restarted;
+* its own cgroup leaf (removed, with anything left in it, at shutdown), its scratch quota and,
+  where no cgroup holds the slot's budget, a ``Supervisor`` thread.
 
 Nothing the kernel sends is trusted beyond being data: outputs are stored for feedback, and the
 results of hidden checks are decoded by ``autograder.checks.sympy_tree`` with strict limits.
@@ -25,17 +31,25 @@ import queue
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import zmq
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
-from autograder.sandbox.bubblewrap import SandboxConfig, kernel_argv, prepare_dirs
+from autograder.sandbox.bubblewrap import (
+    SandboxConfig,
+    kernel_argv,
+    new_cgroup_leaves,
+    prepare_dirs,
+    scratch_dir,
+)
+from autograder.sandbox.cgroups import remove_leaves
+from autograder.sandbox.supervisor import Supervisor
 
 __all__ = ["ExecResult", "KernelStartError", "LocalKernel", "SandboxedKernel"]
 
@@ -84,10 +98,16 @@ def copy_learner_files(src: Path, dest: Path, max_bytes: int = _MAX_COPY_BYTES) 
             if not path.is_file() or path.is_symlink() or total + st.st_size > max_bytes:
                 skipped.append(str(rel / name))
                 continue
-            total += st.st_size
             target = dest / rel / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target, follow_symlinks=False)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target, follow_symlinks=False)
+            except OSError:  # e.g. over the scratch quota: the kernel starts without it
+                with contextlib.suppress(OSError):
+                    target.unlink()
+                skipped.append(str(rel / name))
+                continue
+            total += st.st_size
     return skipped
 
 
@@ -110,6 +130,10 @@ class SandboxedKernel:
         self.base: Path | None = None
         self.restarts = 0
         self.start_seconds = 0.0
+        self.leaves: list[Path] = []
+        self.supervisor: Supervisor | None = None
+        self.ended_because = ""  # why the grader ended the sandbox (over the slot's budget)
+        self._context: zmq.Context[Any] | None = None
 
     # -- life cycle -------------------------------------------------------------------------
     def __enter__(self) -> SandboxedKernel:
@@ -127,20 +151,53 @@ class SandboxedKernel:
     def add_files(self, src: Path) -> None:
         """Copy the learner's files from ``src`` into the sandbox's ``/submission`` (also after
         the kernel has started: a pre-started kernel receives its learner's files this way)."""
-        assert self.base is not None
-        work = self.base / "work"
-        copy_learner_files(src, work)
+        work = self._scratch_view()
+        # at most half the scratch quota, so that the learner's code has room to write
+        copy_learner_files(src, work, min(_MAX_COPY_BYTES, self.config.scratch_size // 2))
         if self.config.uid is not None:
             for root, dirs, files in os.walk(work):
                 for name in dirs + files:
                     os.chown(Path(root) / name, self.config.uid, self.config.uid)
 
+    @property
+    def _sandboxed(self) -> bool:
+        return True
+
+    @property
+    def _scratch_tmpfs(self) -> bool:
+        return self._sandboxed and self.config.enforcement.scratch == "tmpfs"
+
+    def _scratch_view(self) -> Path:
+        """Where the host writes into ``/submission``: the work folder itself, or — when the
+        scratch quota is a tmpfs mounted in the sandbox's own mount namespace — that folder as
+        the sandbox's first process sees it (``/proc/<pid>/root/…``), once it is mounted."""
+        assert self.base is not None
+        work = self.base / "work"
+        if not self._scratch_tmpfs:
+            return work
+        assert self.proc is not None
+        view = Path(f"/proc/{self.proc.pid}/root") / str(work).lstrip("/")
+        deadline = time.monotonic() + self.startup_timeout
+        while True:
+            try:
+                if os.stat(view).st_dev != os.stat(work).st_dev:
+                    return view
+            except OSError:
+                pass
+            if self.proc.poll() is not None:
+                raise KernelStartError(f"the sandbox exited at start:\n{self.log_tail()}")
+            if time.monotonic() > deadline:
+                self.kill()
+                raise KernelStartError("the sandbox's scratch tmpfs was not mounted in time")
+            time.sleep(0.005)
+
     def launch(self) -> None:
         """Start the sandbox process and connect; ``wait_ready`` waits for the kernel."""
         self._t0 = time.perf_counter()
-        self.base = Path(tempfile.mkdtemp(prefix="course-sbx-"))
+        self.base = scratch_dir("sbx")
+        self.ended_because = ""
         work, run = prepare_dirs(self.base, self.config)
-        if self.files_from is not None:
+        if self.files_from is not None and not self._scratch_tmpfs:
             self.add_files(self.files_from)
         conn = run / "kernel.json"
         write_connection_file(
@@ -150,6 +207,8 @@ class SandboxedKernel:
             os.chown(conn, self.config.uid, self.config.uid)
         log = open(self.base / "kernel.log", "wb")
         self._log = log
+        if self._sandboxed:
+            self.leaves = new_cgroup_leaves(self.config)
         self.proc = subprocess.Popen(
             self._argv(work, run, conn),
             cwd=work,
@@ -158,10 +217,36 @@ class SandboxedKernel:
             stderr=log,
             start_new_session=True,
         )
-        client = BlockingKernelClient()
+        self._supervise(work)
+        if self.files_from is not None and self._scratch_tmpfs:
+            self.add_files(self.files_from)
+        # a context of our own: no message over ``max_message`` is ever received
+        self._context = zmq.Context()
+        self._context.setsockopt(zmq.MAXMSGSIZE, self.config.max_message)
+        client = BlockingKernelClient(context=self._context)
         client.load_connection_file(str(conn))
         client.start_channels()
         self.client = client
+
+    def _supervise(self, work: Path) -> None:
+        """Start the ``Supervisor`` for what no cgroup or tmpfs holds here."""
+        if not self._sandboxed or not self.config.enforcement.supervised:
+            return
+        assert self.proc is not None
+        plan = self.config.enforcement
+        self.supervisor = Supervisor(
+            self.proc.pid,
+            memory=self.config.memory if plan.memory == "supervisor" else None,
+            tasks=self.config.pids if plan.pids == "supervisor" else None,
+            scratch=work if plan.scratch == "supervisor" else None,
+            scratch_bytes=self.config.scratch_size,
+            scratch_files=self.config.scratch_files,
+            on_kill=self._ended,
+        )
+        self.supervisor.start()
+
+    def _ended(self, reason: str) -> None:
+        self.ended_because = reason
 
     def wait_ready(self) -> None:
         """Wait until the kernel answers ``kernel_info`` on the shell channel *and* its IOPub
@@ -204,7 +289,7 @@ class SandboxedKernel:
         self.start_seconds = time.perf_counter() - t_wait  # time spent waiting for it
 
     def _argv(self, work: Path, run: Path, conn: Path) -> list[str]:
-        return kernel_argv(self.config, work, run, conn)
+        return kernel_argv(self.config, work, run, conn, self.leaves)
 
     def log_tail(self, n: int = 4000) -> str:
         if self.base is None or not (self.base / "kernel.log").exists():
@@ -226,11 +311,20 @@ class SandboxedKernel:
 
     def shutdown(self) -> None:
         """Kill the kernel (no graceful shutdown: nothing in it is worth waiting for), close the
-        channels and delete the scratch folder."""
+        channels, remove its cgroup leaf (killing anything left in it) and delete the scratch
+        folder."""
+        if self.supervisor is not None:
+            self.supervisor.stop()
+            self.supervisor = None
         self.kill()
+        remove_leaves(self.leaves)
+        self.leaves = []
         if self.client is not None:
             self.client.stop_channels()
             self.client = None
+        if self._context is not None:
+            self._context.destroy(linger=0)
+            self._context = None
         if getattr(self, "_log", None) is not None:
             self._log.close()
         if self.base is not None:
@@ -262,10 +356,14 @@ class SandboxedKernel:
         deadline = t0 + timeout
         interrupted = False
         reply_at: float | None = None
+        iopub_lost = False
         while reply is None or not idle:
             now = time.monotonic()
             if reply_at is not None and now - reply_at > _IDLE_GRACE:
-                break  # the reply came and no idle status followed: outputs may be incomplete
+                # the reply came and no idle status followed: outputs may be incomplete, and the
+                # IOPub connection may be gone (a message over ``max_message`` ends it)
+                iopub_lost = True
+                break
             if now > deadline:
                 if interrupted:
                     self.kill()
@@ -280,6 +378,9 @@ class SandboxedKernel:
                 result.status = "died"
                 result.ename = "KernelDied"
                 result.evalue = f"the kernel exited (status {self.proc.returncode})"
+                if self.ended_because:
+                    result.ename = "SandboxLimitExceeded"
+                    result.evalue = f"{self.ended_because}: the sandbox was ended"
                 break
             try:
                 msg = client.get_iopub_msg(timeout=0.02)
@@ -298,6 +399,8 @@ class SandboxedKernel:
                     reply = shell["content"]
                     reply_at = time.monotonic()
         result.elapsed = time.monotonic() - t0
+        if iopub_lost and result.status == "ok":
+            self._reconnect_iopub()
         if reply is not None:
             result.execution_count = reply.get("execution_count")
             if reply.get("status") == "error" and result.status == "ok":
@@ -317,6 +420,15 @@ class SandboxedKernel:
                     "traceback": [f"{result.ename}: {result.evalue}"],
                 }
             )
+        if iopub_lost:
+            result.outputs.append(
+                {
+                    "output_type": "stream",
+                    "name": "stdout",
+                    "text": "\n[... output not received: the kernel's messages stopped arriving; "
+                    f"one larger than {self.config.max_message >> 20} MiB is never received ...]\n",
+                }
+            )
         if result.dropped_bytes:
             result.outputs.append(
                 {
@@ -326,6 +438,33 @@ class SandboxedKernel:
                 }
             )
         return result
+
+    def _reconnect_iopub(self) -> None:
+        """Connect the IOPub channel again (ZMQ does not reconnect a connection it ended for an
+        oversized message) and wait until the kernel's status messages arrive again."""
+        client = self.client
+        if client is None or not self.alive:
+            return
+        old = client._iopub_channel
+        if old is not None:
+            old.stop()
+            old.close()
+        client._iopub_channel = None
+        client.iopub_channel.start()
+        deadline = time.monotonic() + _IDLE_GRACE
+        while time.monotonic() < deadline:
+            msg_id = client.kernel_info()
+            until = time.monotonic() + 0.5
+            while time.monotonic() < until:
+                try:
+                    msg = client.get_iopub_msg(timeout=0.05)
+                except Exception:
+                    continue
+                if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status":
+                    with contextlib.suppress(queue.Empty):
+                        while True:
+                            client.get_shell_msg(timeout=0.05)
+                    return
 
     def _handle_output(self, msg: dict[str, Any], result: ExecResult, kept: int) -> int:
         kind = msg["msg_type"]
@@ -379,6 +518,10 @@ class LocalKernel(SandboxedKernel):
 
         super().__init__(SandboxConfig(slot=0), files_from=files_from, **kwargs)
         self.python = python or sys.executable
+
+    @property
+    def _sandboxed(self) -> bool:
+        return False
 
     def _argv(self, work: Path, run: Path, conn: Path) -> list[str]:
         return [
