@@ -449,7 +449,7 @@ def _recovered(scores: np.ndarray, shifts: np.ndarray, idx: int, t: np.ndarray) 
 def search_cases(rng, n: int = 2):
     """Pairs of 14³ maps, B = S_t(R·A) + noise with R on the grid passed in (the truth), which the
     reference search recovers unambiguously (else the pair is redrawn)."""
-    cases = []
+    cases: list[Case] = []
     while len(cases) < n:
         grid = S.orientation_grid_matrix(np.deg2rad(rng.uniform(*STEPS_DEG)))
         a, b, idx, t = _moved_pair(rng, (14, 14, 14), grid, 4.0)
@@ -462,7 +462,7 @@ def search_cases(rng, n: int = 2):
 
 def dot_search_cases(rng, n: int = 1, threshold: float = 0.3, sigma: float = 1.5):
     """As ``search_cases``, for the vector fields of 12³ maps."""
-    cases = []
+    cases: list[Case] = []
     while len(cases) < n:
         grid = S.orientation_grid_matrix(np.deg2rad(rng.uniform(*STEPS_DEG)))
         a, b, idx, t = _moved_pair(rng, (12, 12, 12), grid, 3.5)

@@ -704,8 +704,8 @@ for name, (ma, mb) in (("true", pair_true), ("decoy", pair_decoy)):
         f"{name}: best DOT {s.max():.1f}, Z {z_scores(s).max():.2f}, "
         f"normalised Z {vesper_z_scores(s).max():.2f}"
     )
-Q1_HIGHER_RAW = max(best_raw, key=best_raw.get)
-Q1_HIGHER_Z = max(best_z, key=best_z.get)
+Q1_HIGHER_RAW = max(best_raw, key=lambda k: best_raw[k])
+Q1_HIGHER_Z = max(best_z, key=lambda k: best_z[k])
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "test_zscores", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
