@@ -57,9 +57,10 @@ def test_losses_are_their_closed_forms_in_theta(pair, seed) -> None:
     np.testing.assert_allclose(
         PL.quat_l2_loss_signless(a, b), 4 * np.sin(theta / 4) ** 2, rtol=1e-7, atol=4e-16
     )
-    np.testing.assert_allclose(
-        PL.quat_smooth_loss(a, b), np.sin(theta / 2) ** 2, rtol=1e-7, atol=1e-30
-    )
+    # the oracle's θ itself is only known to a few ε (the inputs are rounded unit quaternions):
+    # d sin²(θ/2)/dθ ≈ θ/2, so an error of 4e-15 in θ moves the closed form by 2e-15 θ
+    smooth, closed = PL.quat_smooth_loss(a, b).numpy(), np.sin(theta / 2) ** 2
+    assert np.all(np.abs(smooth - closed) <= 1e-7 * closed + 2e-15 * theta + 1e-30)
     R1, R2 = torch.tensor(matrices(q1)), torch.tensor(matrices(q2))
     np.testing.assert_allclose(
         PL.chordal_loss(R1, R2), 8 * np.sin(theta / 2) ** 2, rtol=1e-6, atol=1e-14
