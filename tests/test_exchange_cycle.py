@@ -131,3 +131,43 @@ def test_submit_collect_grade_feedback(tmp_path: Path, monkeypatch: pytest.Monke
     assert (
         lines[0].startswith("part") and "50 %" in report.stdout
     )  # one of two learners passes each check
+
+
+def test_collect_waits_for_a_grader_at_work_on_the_submission(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """nbgrader's collect replaces ``submitted/<learner>/<ps>/``: while a grader (the grading
+    service) holds that submission's lock, ``course collect`` waits instead of pulling the
+    folder from under it (a race the service's test once lost: FileExistsError)."""
+    import time
+
+    from autograder.grading.locking import submission_lock
+    from autograder.publish import exchange_release
+
+    (tmp_path / "_toc.yml").write_text("")
+    env = {"COURSE_ROOT": str(tmp_path), "COURSE_EXCHANGE": str(tmp_path / "exchange")}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    root = make_course(tmp_path, PS)
+    exchange_release(root, PS)
+    home = tmp_path / "home" / "ada"
+    (home / PS).mkdir(parents=True)
+    nbformat.write(learner_notebook(root, PS), home / PS / f"{PS}.ipynb")
+    sub = course("submit", PS, cwd=home, env={**env, "JUPYTERHUB_USER": "ada", "HOME": str(home)})
+    assert sub.returncode == 0, sub.stderr
+
+    dest = root / "submitted" / "ada" / PS
+    with submission_lock(root, "ada", PS):  # a grader at work on ada's submission
+        collecting = subprocess.Popen(
+            [COURSE, "collect", PS],
+            cwd=tmp_path,
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(8)  # collect starts, lists inbound and waits for the lock
+        assert collecting.poll() is None and not dest.exists()
+    out, err = collecting.communicate(timeout=120)
+    assert collecting.returncode == 0 and "collected 1" in out, err
+    assert (dest / f"{PS}.ipynb").is_file()

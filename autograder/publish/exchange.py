@@ -22,6 +22,7 @@ from typing import Any
 from course_learner.exchange import ExchangeError
 
 from autograder.config.nbgrader import course_config, exchange_root
+from autograder.grading.locking import submission_lock
 
 __all__ = [
     "ExchangeError",
@@ -89,10 +90,25 @@ def _outbound(course_root: Path, assignment: str) -> Path:
 
 
 def collect(course_root: Path, assignment: str) -> list[str]:
-    """Collect the latest submission of every learner; returns the learners collected."""
-    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
-        warnings.simplefilter("ignore")
-        _checked(_api(course_root).collect(assignment, update=True), f"collecting {assignment}")
+    """Collect the latest submission of every learner; returns the learners collected.
+
+    nbgrader's collect replaces ``submitted/<learner>/<assignment>/`` (removes it, then copies
+    the newer one in); it holds the submission lock of every learner it may touch
+    (``autograder.grading.locking``), so that it never pulls a submission from under a grader
+    at work on it — the grading service copying it in or grading it."""
+    course_id = course_config(course_root).CourseDirectory.course_id
+    inbound = Path(exchange_root(course_root)) / course_id / "inbound"
+    learners = set()
+    for folder in inbound.glob("*+*"):  # <learner>+<assignment>+<timestamp>+<random>
+        parts = folder.name.split("+")
+        if len(parts) >= 3 and parts[0] and parts[1] == assignment:
+            learners.add(parts[0])
+    with contextlib.ExitStack() as held:
+        for learner in sorted(learners):  # in one order: no two collects wait on each other
+            held.enter_context(submission_lock(course_root, learner, assignment))
+        with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+            warnings.simplefilter("ignore")
+            _checked(_api(course_root).collect(assignment, update=True), f"collecting {assignment}")
     base = course_root / "submitted"
     return sorted(p.parent.name for p in base.glob(f"*/{assignment}") if p.is_dir())
 
