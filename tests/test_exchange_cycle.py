@@ -133,12 +133,13 @@ def test_submit_collect_grade_feedback(tmp_path: Path, monkeypatch: pytest.Monke
     )  # one of two learners passes each check
 
 
-def test_collect_waits_for_a_grader_at_work_on_the_submission(
+def test_collect_and_feedback_wait_for_a_grader_at_work_on_the_submission(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """nbgrader's collect replaces ``submitted/<learner>/<ps>/``: while a grader (the grading
-    service) holds that submission's lock, ``course collect`` waits instead of pulling the
-    folder from under it (a race the service's test once lost: FileExistsError)."""
+    """nbgrader's collect replaces ``submitted/<learner>/<ps>/`` and its feedback
+    ``feedback/<learner>/<ps>/``: while a grader (the grading service) holds that submission's
+    lock, ``course collect`` and ``course feedback`` wait instead of working under it (a race
+    the service's test once lost: FileExistsError)."""
     import time
 
     from autograder.grading.locking import submission_lock
@@ -156,18 +157,26 @@ def test_collect_waits_for_a_grader_at_work_on_the_submission(
     sub = course("submit", PS, cwd=home, env={**env, "JUPYTERHUB_USER": "ada", "HOME": str(home)})
     assert sub.returncode == 0, sub.stderr
 
-    dest = root / "submitted" / "ada" / PS
-    with submission_lock(root, "ada", PS):  # a grader at work on ada's submission
-        collecting = subprocess.Popen(
-            [COURSE, "collect", PS],
-            cwd=tmp_path,
-            env={**os.environ, **env},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        time.sleep(8)  # collect starts, lists inbound and waits for the lock
-        assert collecting.poll() is None and not dest.exists()
-    out, err = collecting.communicate(timeout=120)
-    assert collecting.returncode == 0 and "collected 1" in out, err
-    assert (dest / f"{PS}.ipynb").is_file()
+    def waits_for_the_lock(*command: str, made: Path) -> str:
+        with submission_lock(root, "ada", PS):  # a grader at work on ada's submission
+            running = subprocess.Popen(
+                [COURSE, *command],
+                cwd=tmp_path,
+                env={**os.environ, **env},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            time.sleep(8)  # the command starts, finds ada's submission and waits for the lock
+            assert running.poll() is None and not made.exists(), command
+        out, err = running.communicate(timeout=300)
+        assert running.returncode == 0, err
+        return out
+
+    assert "collected 1" in waits_for_the_lock("collect", PS, made=root / "submitted" / "ada" / PS)
+    assert (root / "submitted" / "ada" / PS / f"{PS}.ipynb").is_file()
+    graded = course("grade", PS, cwd=tmp_path, env=env)
+    assert graded.returncode == 0, graded.stderr
+    page = root / "feedback" / "ada" / PS / f"{PS}.html"
+    waits_for_the_lock("feedback", PS, "--no-release", made=page)
+    assert "Autograder report" in page.read_text()

@@ -30,6 +30,7 @@ from traitlets.config import Config
 from autograder.config.nbgrader import course_config
 from autograder.feedback.typeset import MathUnavailable, node_modules, typeset_math
 from autograder.grading.evaluation import EvaluationLimits, run_within
+from autograder.grading.locking import submission_lock
 from autograder.grading.submissions import MARKER
 
 __all__ = [
@@ -149,7 +150,9 @@ def generate_feedback(
     for i, learner in enumerate(graded, 1):
         log.info("  [%d/%d] feedback for %s", i, len(graded), learner)
         try:
-            render_feedback(course_root, assignment, learner, seconds, memory_mb, api)
+            # the grading service may be regrading this learner: one of us at a time
+            with submission_lock(course_root, learner, assignment):
+                render_feedback(course_root, assignment, learner, seconds, memory_mb, api)
         except RuntimeError as exc:
             failed[learner] = str(exc)
     files = sorted(
