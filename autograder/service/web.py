@@ -46,6 +46,27 @@ def _queue_state(e: Any) -> str:
     return str(e.state)
 
 
+def _table(cls: str, headers: list[str], rows: list[list[str]]) -> str:
+    """An HTML table of class ``cls``; ``rows`` hold cells already escaped."""
+    head = "<tr>" + "".join(f"<th>{h}</th>" for h in headers) + "</tr>"
+    body = ["<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows]
+    return "\n".join([f'<table class="{cls}">{head}', *body, "</table>"])
+
+
+def _score(e: Any) -> str:
+    score = "—" if e.score is None else f"{e.score:g} / {e.max_score:g}"
+    return score + (f" (late −{e.penalty:g})" if e.penalty else "")
+
+
+def _verdict(e: Any) -> str:
+    verdict = str(e.status or e.state)
+    if e.verdict and e.verdict != e.status:
+        verdict += f": {e.verdict}"
+    if e.graded_by == "adopted":
+        verdict += " (graded earlier, adopted)"
+    return verdict
+
+
 def _section(f: AssignmentFigures) -> str:
     esc = html.escape
     out = [f'<section class="assignment" id="{esc(f.assignment)}"><h2>{esc(f.assignment)}</h2>']
@@ -60,54 +81,54 @@ def _section(f: AssignmentFigures) -> str:
             + ".</p>"
         )
     out.append("<h3>Queue</h3>")
-    if f.queue:
-        out.append('<table class="queue"><tr><th>learner</th><th>submitted</th><th>state</th></tr>')
-        for e in f.queue:
-            out.append(
-                f"<tr><td>{esc(e.learner)}</td><td>{_clock(e.submitted_at)}</td>"
-                f"<td>{esc(_queue_state(e))}</td></tr>"
-            )
-        out.append("</table>")
-    else:
-        out.append('<p class="queue empty">Empty: every submission is graded.</p>')
+    out.append(
+        _table(
+            "queue",
+            ["learner", "submitted", "state"],
+            [[esc(e.learner), _clock(e.submitted_at), esc(_queue_state(e))] for e in f.queue],
+        )
+        if f.queue
+        else '<p class="queue empty">Empty: every submission is graded.</p>'
+    )
     out.append("<h3>Recent gradings</h3>")
-    if f.recent:
-        out.append(
-            '<table class="recent"><tr><th>learner</th><th>submitted</th><th>latency</th>'
-            "<th>grading</th><th>score</th><th>verdict</th></tr>"
+    out.append(
+        _table(
+            "recent",
+            ["learner", "submitted", "latency", "grading", "score", "verdict"],
+            [
+                [
+                    esc(e.learner),
+                    _clock(e.submitted_at),
+                    _seconds(e.latency),
+                    _seconds(e.seconds),
+                    esc(_score(e)),
+                    esc(_verdict(e)[:160]),
+                ]
+                for e in f.recent
+            ],
         )
-        for e in f.recent:
-            score = "—" if e.score is None else f"{e.score:g} / {e.max_score:g}"
-            if e.penalty:
-                score += f" (late −{e.penalty:g})"
-            verdict = str(e.status or e.state)
-            if e.verdict and e.verdict != e.status:
-                verdict += f": {e.verdict}"
-            if e.graded_by == "adopted":
-                verdict += " (graded earlier, adopted)"
-            out.append(
-                f"<tr><td>{esc(e.learner)}</td><td>{_clock(e.submitted_at)}</td>"
-                f"<td>{_seconds(e.latency)}</td><td>{_seconds(e.seconds)}</td>"
-                f"<td>{esc(score)}</td><td>{esc(verdict[:160])}</td></tr>"
-            )
-        out.append("</table>")
-    else:
-        out.append("<p>None yet.</p>")
+        if f.recent
+        else "<p>None yet.</p>"
+    )
     out.append("<h3>Per part</h3>")
-    if f.parts:
-        out.append(
-            '<table class="parts"><tr><th>part</th><th>full marks</th><th>mean share</th>'
-            "<th>learners</th></tr>"
+    out.append(
+        _table(
+            "parts",
+            ["part", "full marks", "mean share", "learners"],
+            [
+                [
+                    esc(p.title),
+                    f"<span class='meter' style='width:{100 * p.full:.0f}px'></span> "
+                    f"{100 * p.full:.0f} %",
+                    f"{100 * p.mean:.0f} %",
+                    str(p.learners),
+                ]
+                for p in f.parts
+            ],
         )
-        for p in f.parts:
-            pct = 100 * p.full
-            out.append(
-                f"<tr><td>{esc(p.title)}</td><td><span class='meter' style='width:{pct:.0f}px'>"
-                f"</span> {pct:.0f} %</td><td>{100 * p.mean:.0f} %</td><td>{p.learners}</td></tr>"
-            )
-        out.append("</table>")
-    else:
-        out.append("<p>No graded submission yet.</p>")
+        if f.parts
+        else "<p>No graded submission yet.</p>"
+    )
     out.append("<h3>Scores</h3>")
     if f.scores and f.max_score:
         out.append(
